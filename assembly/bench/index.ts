@@ -1,0 +1,1 @@
+export { init, tick } from "../index";

@@ -1,0 +1,89 @@
+// TimerList V1: the naive timer queue, kept only so benchmarks can show what the
+// wheel buys (the mission's `use_timer_wheel_v2 = false`).
+//
+// One doubly linked list of the same intrusive TimerNodes, sorted by expiry
+// (ties in scheduling order). schedule walks from the head to its place: O(n).
+// cancel unlinks: O(1). tick/tickTo pop from the head: O(expired).
+//
+//   head ─▶ [e=5] ⇄ [e=9] ⇄ [e=9] ⇄ [e=300] ◀─ tail
+//
+// Semantics are identical to TimerWheel (delay clamps, reschedule cancels first,
+// `elapsed` equals the node's expiry while its handler runs, tickTo to the past is a
+// no-op), so the same model test runs against both.
+
+import { TimerNode, TimerHandler, LEVEL_IDLE, LEVEL_LIST, NO_TIMER } from "./timer";
+import { MAX_DELAY, TickCounts } from "./wheel";
+
+export class TimerList {
+  private head: usize = 0;
+  private tail: usize = 0;
+  elapsed: u64;
+  active: u32 = 0;
+  totalExpired: u64 = 0;
+  readonly last: TickCounts = new TickCounts();
+  handler: TimerHandler;
+
+  constructor(startTick: u64, handler: TimerHandler) {
+    this.elapsed = startTick;
+    this.handler = handler;
+  }
+
+  schedule(p: usize, delay: u64): void {
+    const n = changetype<TimerNode>(p);
+    if (n.level != LEVEL_IDLE) this.cancel(p);
+    if (delay == 0) delay = 1;
+    else if (delay > MAX_DELAY) delay = MAX_DELAY;
+    const now = this.elapsed;
+    const e = now + delay;
+    // Walk from the head to the first node expiring strictly later.
+    let q = this.head;
+    while (q != 0 && changetype<TimerNode>(q).expiresAt - now <= delay) q = changetype<TimerNode>(q).next;
+    n.expiresAt = e;
+    n.level = LEVEL_LIST;
+    n.slot = 0;
+    n.next = q;
+    const prev = q != 0 ? changetype<TimerNode>(q).prev : this.tail;
+    n.prev = prev;
+    if (prev != 0) changetype<TimerNode>(prev).next = p; else this.head = p;
+    if (q != 0) changetype<TimerNode>(q).prev = p; else this.tail = p;
+    this.active++;
+  }
+
+  cancel(p: usize): void {
+    const n = changetype<TimerNode>(p);
+    if (n.level == LEVEL_IDLE) return;
+    const prev = n.prev, next = n.next;
+    if (prev != 0) changetype<TimerNode>(prev).next = next; else this.head = next;
+    if (next != 0) changetype<TimerNode>(next).prev = prev; else this.tail = prev;
+    n.next = 0;
+    n.prev = 0;
+    n.level = LEVEL_IDLE;
+    this.active--;
+  }
+
+  tick(): u32 {
+    return this.tickTo(this.elapsed + 1);
+  }
+
+  tickTo(t: u64): u32 {
+    this.last.expired = 0;
+    this.last.cascaded = 0;
+    if (<i64>(t - this.elapsed) <= 0) return 0;
+    while (this.head != 0) {
+      const p = this.head;
+      const e = changetype<TimerNode>(p).expiresAt;
+      if (e - this.elapsed > t - this.elapsed) break;
+      this.elapsed = e;
+      this.cancel(p);
+      this.last.expired++;
+      this.totalExpired++;
+      this.handler(p);
+    }
+    this.elapsed = t;
+    return this.last.expired;
+  }
+
+  nextExpiration(): u64 {
+    return this.head == 0 ? NO_TIMER : changetype<TimerNode>(this.head).expiresAt - this.elapsed;
+  }
+}
