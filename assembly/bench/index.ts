@@ -1,1 +1,3 @@
-export { init, tick } from "../index";
+// Benchmark harness module (build/bench.wasm): the core's sources with loop
+// drivers exported, built with the release flags. One re-export line per area.
+export * from "./wheel";
