@@ -74,6 +74,8 @@ export class TimerWheel {
   /** Totals since construction (stats). */
   totalExpired: u64 = 0;
   totalCascaded: u64 = 0;
+  /** Ticks actually processed (visited) since construction: tickTo skips empty ones. */
+  visited: u64 = 0;
   /** Result of the last tick()/tickTo(). */
   readonly last: TickCounts = new TickCounts();
   /** Called for every expired node after it is unlinked. */
@@ -303,6 +305,7 @@ export class TimerWheel {
 
   /** Processes tick `t` (== elapsed): cascades due higher-level slots, then fires. */
   private process(t: u64): void {
+    this.visited++;
     // 1. Cascade, top level first, at each level whose slot boundary t is.
     if ((t & 0xff) == 0) {
       for (let level: i32 = 3; level >= 1; level--) {
