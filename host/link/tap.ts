@@ -1,0 +1,149 @@
+// TAP link: a Linux TAP device opened through /dev/net/tun (SPEC §8).
+//
+//   fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)
+//   ioctl(fd, TUNSETIFF, &ifr)       ifr.name = the device name, ifr.flags = IFF_TAP | IFF_NO_PI
+//   read(fd, slot)  → one whole Ethernet frame, or EAGAIN when none is pending
+//   write(fd, frame) → one whole frame to the kernel
+//
+// The device lives as long as the fd (it disappears on close, unless someone made it
+// persistent), in the network namespace of the thread that opened it: open it inside
+// a test namespace with netns.ts's withinNetns(). The kernel side of the device (its
+// address, MTU, up/down) is configured with `ip`; the stack's side is this fd.
+//
+// struct ifreq as used by TUNSETIFF, SIOCGIFMTU (40 bytes on 64-bit Linux):
+//
+//   0                16       18                                   40
+//   ┌────────────────┬────────┬────────────────────────────────────┐
+//   │ ifr_name[16]   │ flags  │ (rest of the union, unused)        │
+//   │ NUL-terminated │ u16 LE │ SIOCGIFMTU: ifr_mtu i32 @16        │
+//   └────────────────┴────────┴────────────────────────────────────┘
+
+import {
+  AF_INET, check, EAGAIN, IFF_NO_PI, IFF_TAP, IFREQ_SIZE, type Libc, loadLibc, O_CLOEXEC, O_NONBLOCK, O_RDWR,
+  SIOCGIFMTU, SOCK_CLOEXEC, SOCK_DGRAM, ENOBUFS, SysError, TUNSETIFF,
+} from "../runtime/ffi.ts";
+import { runtime } from "../runtime/index.ts";
+import { FdWaiter } from "./fdwait.ts";
+import { checkMac, checkMtu, LinkBase, localMac } from "./link.ts";
+
+export interface TapOptions {
+  /** Device name, at most 15 bytes; "tap%d" lets the kernel pick a number. */
+  name: string;
+  /** The stack's MAC on this link (default: a random locally administered one). */
+  mac?: Uint8Array | string;
+  /** The MTU the stack assumes (default: the device's MTU as the kernel reports it). */
+  mtu?: number;
+  /** Use this libc (default: loadLibc()). */
+  libc?: Libc;
+}
+
+/** Writes a NUL-terminated interface name into ifreq bytes 0..15; throws if too long or empty. */
+export function ifreqWithName(name: string): Uint8Array {
+  const bytes = new TextEncoder().encode(name);
+  if (bytes.length === 0 || bytes.length > 15 || bytes.includes(0) || /[\s/]/.test(name)) {
+    throw new RangeError(`interface name "${name}" must be 1 to 15 bytes, without spaces, "/" or NUL`);
+  }
+  const ifr = new Uint8Array(IFREQ_SIZE);
+  ifr.set(bytes);
+  return ifr;
+}
+
+export function ifreqName(ifr: Uint8Array): string {
+  const end = ifr.subarray(0, 16).indexOf(0);
+  return new TextDecoder().decode(ifr.subarray(0, end < 0 ? 16 : end));
+}
+
+/** The MTU of interface `name` in the calling thread's namespace, or -errno. */
+export function interfaceMtu(libc: Libc, name: string): number {
+  const s = libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return s;
+  try {
+    const ifr = ifreqWithName(name);
+    const r = libc.ioctl(s, SIOCGIFMTU, ifr);
+    return r < 0 ? r : new DataView(ifr.buffer).getInt32(16, true);
+  } finally {
+    libc.close(s);
+  }
+}
+
+export class TapLink extends LinkBase {
+  readonly kind = "tap";
+  private readonly waiter: FdWaiter;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly libc: Libc,
+    private readonly fd: number,
+    readonly name: string,
+    readonly mtu: number,
+    readonly mac: Uint8Array,
+  ) {
+    super();
+    this.waiter = new FdWaiter(libc, fd);
+  }
+
+  /** Creates (or attaches to) a TAP device. Needs CAP_NET_ADMIN. */
+  static async open(options: TapOptions): Promise<TapLink> {
+    const libc = options.libc ?? (await loadLibc());
+    return TapLink.openSync(libc, options);
+  }
+
+  /**
+   * The synchronous core of open(), for use inside netns.ts's withinNetns(), where
+   * nothing may be awaited while the thread sits in the other namespace.
+   */
+  static openSync(libc: Libc, options: TapOptions): TapLink {
+    const ifr = ifreqWithName(options.name);
+    const mac = checkMac(options.mac ?? localMac(runtime.randomBytes(6)));
+    if (options.mtu !== undefined) checkMtu(options.mtu);
+    const fd = check(libc.open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC), "open", "/dev/net/tun");
+    try {
+      new DataView(ifr.buffer).setUint16(16, IFF_TAP | IFF_NO_PI, true);
+      check(libc.ioctl(fd, TUNSETIFF, ifr), "ioctl(TUNSETIFF)", options.name);
+      const name = ifreqName(ifr);
+      let mtu = options.mtu;
+      if (mtu === undefined) {
+        const m = interfaceMtu(libc, name);
+        mtu = m >= 68 ? m : 1500;
+      }
+      return new TapLink(libc, fd, name, mtu, mac);
+    } catch (e) {
+      libc.close(fd);
+      throw e;
+    }
+  }
+
+  protected readFrame(slot: Uint8Array): number {
+    const n = this.libc.read(this.fd, slot);
+    if (n > 0) return n;
+    if (n < 0 && n !== -EAGAIN) this.counters.rxErrors++;
+    return 0;
+  }
+
+  protected writeFrame(frame: Uint8Array): boolean {
+    const n = this.libc.write(this.fd, frame);
+    if (n === frame.byteLength) return true;
+    if (n >= 0 || (n !== -EAGAIN && n !== -ENOBUFS)) this.counters.txErrors++;
+    return false;
+  }
+
+  waitReadable(timeoutMs: number): Promise<boolean> {
+    if (this.isClosed) return Promise.resolve(false);
+    return this.waiter.wait(timeoutMs);
+  }
+
+  interrupt(): void {
+    this.waiter.interrupt();
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.isClosed = true;
+      this.closing = this.waiter.close().then(() => {
+        const r = this.libc.close(this.fd);
+        if (r < 0) throw new SysError("close", -r, this.name);
+      });
+    }
+    return this.closing;
+  }
+}

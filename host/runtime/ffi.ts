@@ -1,0 +1,156 @@
+// The FFI seam: the few libc calls the link drivers need (TAP, AF_PACKET, network
+// namespaces), behind one interface with two implementations:
+//
+//   ffi-node.ts   koffi 3.x on Node (prebuilt binary from npm, no compile step)
+//   ffi-deno.ts   Deno.dlopen on Deno (needs --allow-ffi)
+//
+// Nothing else in host/ knows which one is in use. Every call is synchronous except
+// pollAsync(), which runs poll(2) off the JS thread (a koffi async worker, a Deno
+// nonblocking symbol) so the event loop is never blocked while the stack idles.
+//
+// Conventions of this seam:
+// - Every call returns what libc returns on success (>= 0) and -errno on failure, so
+//   callers never read errno themselves (it is thread-local and easily clobbered).
+// - Buffers are Uint8Array views and are passed by address, never copied: a view of
+//   WebAssembly.Memory at any offset is fine, which is how frames go straight into the
+//   RX ring slots of the core. Lengths are the views' byteLength.
+// - Constants below are Linux's for x86-64 and arm64 (the asm-generic values).
+
+/** Linux constants used by the link drivers. Values from the kernel's uapi headers. */
+export const O_RDWR = 0x2;
+export const O_NONBLOCK = 0x800;
+export const O_CLOEXEC = 0x80000;
+export const EINTR = 4;
+export const EBADF = 9;
+export const EAGAIN = 11;
+export const ENOBUFS = 105;
+export const EPERM = 1;
+export const ENOENT = 2;
+export const POLLIN = 0x1;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+export const EFD_NONBLOCK = 0x800;
+export const EFD_CLOEXEC = 0x80000;
+export const AF_INET = 2;
+export const AF_PACKET = 17;
+export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+export const SOCK_NONBLOCK = 0x800;
+export const SOCK_CLOEXEC = 0x80000;
+export const SOL_PACKET = 263;
+export const PACKET_ADD_MEMBERSHIP = 1;
+export const PACKET_MR_PROMISC = 1;
+export const PACKET_IGNORE_OUTGOING = 23;
+export const PACKET_OUTGOING = 4;
+export const ETH_P_ALL = 0x0003;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_TRUNC = 0x20;
+export const CLONE_NEWNET = 0x40000000;
+export const TUNSETIFF = 0x400454ca;
+export const IFF_TAP = 0x0002;
+export const IFF_NO_PI = 0x1000;
+export const SIOCGIFMTU = 0x8921;
+export const SIOCGIFHWADDR = 0x8927;
+/** sizeof(struct ifreq) on 64-bit Linux: name[16] then a 24-byte union. */
+export const IFREQ_SIZE = 40;
+/** sizeof(struct pollfd): int fd, short events, short revents. */
+export const POLLFD_SIZE = 8;
+/** sizeof(struct sockaddr_ll). */
+export const SOCKADDR_LL_SIZE = 20;
+
+export interface Libc {
+  /** "koffi" on Node, "deno" on Deno. */
+  readonly backend: "koffi" | "deno";
+  open(path: string, flags: number, mode?: number): number;
+  close(fd: number): number;
+  /** read(fd, buf, buf.byteLength). */
+  read(fd: number, buf: Uint8Array): number;
+  /** write(fd, buf, buf.byteLength). */
+  write(fd: number, buf: Uint8Array): number;
+  /** ioctl(fd, request, arg) with a pointer argument (struct ifreq and the like). */
+  ioctl(fd: number, request: number, arg: Uint8Array): number;
+  socket(domain: number, type: number, protocol: number): number;
+  bind(fd: number, addr: Uint8Array): number;
+  setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
+  /**
+   * recvfrom(fd, buf, buf.byteLength, flags, addr, &addrLen). `addrLen` is a 4-byte
+   * view holding the socklen_t in/out value; the caller sets it before each call.
+   */
+  recvfrom(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, addrLen: Uint8Array): number;
+  /** sendto(fd, buf, buf.byteLength, flags, addr, addr.byteLength). */
+  sendto(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array): number;
+  eventfd(initval: number, flags: number): number;
+  setns(fd: number, nstype: number): number;
+  /** if_nametoindex(name): 0 when there is no such interface. */
+  ifNameToIndex(name: string): number;
+  /** poll(fds, nfds, timeoutMs) on the JS thread: use only with timeoutMs = 0. */
+  poll(fds: Uint8Array, nfds: number, timeoutMs: number): number;
+  /** poll(fds, nfds, timeoutMs) on a worker thread; resolves with poll's result or -errno. */
+  pollAsync(fds: Uint8Array, nfds: number, timeoutMs: number): Promise<number>;
+}
+
+/** Copies `s` into a fresh NUL-terminated byte string. */
+export function cString(s: string): Uint8Array {
+  const bytes = new TextEncoder().encode(s);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}
+
+/** Short names for the errno values the drivers report. */
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES",
+  16: "EBUSY", 19: "ENODEV", 22: "EINVAL", 24: "EMFILE", 90: "EMSGSIZE", 93: "EPROTONOSUPPORT",
+  95: "EOPNOTSUPP", 97: "EAFNOSUPPORT", 100: "ENETDOWN", 105: "ENOBUFS",
+};
+
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+}
+
+/** An error carrying a Node-style `code` ("EPERM", ...) and the failed call's name. */
+export class SysError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  constructor(syscall: string, errno: number, detail = "") {
+    const code = errnoName(errno);
+    super(`${syscall}${detail ? " " + detail : ""} failed: ${code}`);
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
+  }
+}
+
+/** Throws a SysError when `ret` is -errno; returns `ret` otherwise. */
+export function check(ret: number, syscall: string, detail = ""): number {
+  if (ret < 0) throw new SysError(syscall, -ret, detail);
+  return ret;
+}
+
+let cached: Promise<Libc> | null = null;
+
+/**
+ * Loads libc through the runtime's FFI (once per process). Rejects with a clear message
+ * when FFI is unavailable (koffi missing, Deno without --allow-ffi, not Linux).
+ */
+export function loadLibc(): Promise<Libc> {
+  if (!cached) {
+    // deno-lint-ignore no-explicit-any
+    const g = globalThis as any;
+    cached = (g.Deno ? import("./ffi-deno.ts") : import("./ffi-node.ts")).then((m) => m.openLibc());
+    cached.catch(() => { cached = null; });
+  }
+  return cached;
+}
+
+/** Resolves to null when libc can be loaded, or to the reason it cannot (for test skips). */
+export async function ffiUnavailableReason(): Promise<string | null> {
+  try {
+    await loadLibc();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
