@@ -69,3 +69,17 @@ export const E_NOT_FOUND: i32 = 32;
 export const E_BAD_LENGTH: i32 = 40;
 /** An argument is out of its domain (unknown type tag, port 0 where not allowed, ...). */
 export const E_BAD_ARGUMENT: i32 = 41;
+
+// --- last error (errno style) ------------------------------------------------
+// Functions that return a handle return 0 on failure and leave the reason here.
+let lastErrorCode: i32 = OK;
+
+/** The reason of the most recent failed handle-returning call. */
+export function lastError(): i32 {
+  return lastErrorCode;
+}
+
+@inline
+export function setLastError(code: i32): void {
+  lastErrorCode = code;
+}

@@ -167,11 +167,8 @@ export function txFull(): i32 {
 /** Ingress for one received frame: (frame address, length, receive time in µs). */
 export type RxHandler = (frame: usize, len: u32, timeUs: u64) => void;
 
-function rxNoHandler(frame: usize, len: u32, timeUs: u64): void {
-  count(C_RX_NO_HANDLER);
-}
-
-let rxHandler: RxHandler = rxNoHandler;
+// No ingress wired: frames are consumed and counted (C_RX_NO_HANDLER).
+let rxHandler: RxHandler | null = null;
 
 /** Wires the ingress (the interface layer's per-frame entry). */
 export function setRxHandler(h: RxHandler): void {
@@ -209,7 +206,9 @@ export function rxPoll(budget: u32): u32 {
       count(C_RX_BAD_LENGTH);
     } else {
       count(C_RX_FRAMES);
-      rxHandler(slot + SLOT_HDR_SIZE, len, load<u64>(slot + SLOT_TIME_OFF));
+      const h = rxHandler;
+      if (h === null) count(C_RX_NO_HANDLER);
+      else h(slot + SLOT_HDR_SIZE, len, load<u64>(slot + SLOT_TIME_OFF));
     }
     tail++;
     store<u32>(r + RING_TAIL_OFF, tail);

@@ -1,0 +1,241 @@
+// Chunk pool: fixed-size data chunks shared by every connection's send and receive
+// buffers, taken only while data actually waits (an idle connection holds none) and
+// given back as soon as it is consumed.
+//
+//   Pool (carved once by chunksInit)
+//   links: chunkCount × u32   next chunk in the same queue, or in the free list
+//                             (index + 1; 0 = end)
+//   data:  chunkCount × chunkSize bytes, chunk i at data + i·chunkSize
+//
+//   ChunkQueue (CHUNK_QUEUE_SIZE = 16 bytes, embedded in its owner, e.g. the Tcb
+//   at TCB_SNDQ / TCB_RCVQ; all-zero bytes = an empty queue)
+//   ┌────────┬────────┬────────┬─────────┬──────────┐
+//   │ head   │ tail   │ length │ readOff │ writeOff │
+//   │ u32    │ u32    │ u32    │ u16     │ u16      │
+//   └────────┴────────┴────────┴─────────┴──────────┘
+//   0        4        8        12        14         16
+//   head/tail: index + 1 of the first/last chunk (0 = no chunk).
+//   length: bytes queued; readOff: first unread byte in the head chunk;
+//   writeOff: bytes filled in the tail chunk (1..chunkSize while a chunk is held).
+//   Invariant: head == 0 ⇔ tail == 0 ⇔ length == 0 (an empty queue holds no chunk).
+//
+// chunkSize ≤ 32768 so both offsets fit in u16. Appends that run out of chunks take
+// what they can, count C_CHUNKS_EXHAUSTED once and return the bytes taken; TCP
+// never advertises a receive window the free chunks cannot back (chunksFree()).
+
+import { OK, E_CONFIG_ZERO, E_CONFIG_CHUNK_SIZE, E_CONFIG_COUNT } from "../errors";
+import { count, C_CHUNKS_EXHAUSTED } from "./stats";
+
+export const CHUNK_QUEUE_SIZE: usize = 16;
+export const MIN_CHUNK_SIZE: u32 = 64;
+export const MAX_CHUNK_SIZE: u32 = 32768;
+export const MAX_CHUNKS: u32 = 1 << 24;
+
+@unmanaged
+export class ChunkQueue {
+  /** Index + 1 of the first chunk; 0 = empty. */
+  head: u32;
+  /** Index + 1 of the last chunk; 0 = empty. */
+  tail: u32;
+  /** Bytes queued. */
+  length: u32;
+  /** Offset of the first unread byte in the head chunk. */
+  readOff: u16;
+  /** Bytes written into the tail chunk. */
+  writeOff: u16;
+}
+
+// Pool state (one pool per instance).
+let poolData: usize = 0;
+let poolLinks: usize = 0;
+let poolChunkSize: u32 = 0;
+let poolCount: u32 = 0;
+let poolFreeHead: u32 = 0;
+let poolInUse: u32 = 0;
+let poolHighWater: u32 = 0;
+
+/** Checks pool parameters without carving. */
+export function chunksCheck(chunkCount: u32, chunkSize: u32): i32 {
+  if (chunkCount == 0 || chunkSize == 0) return E_CONFIG_ZERO;
+  if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE || (chunkSize & 7) != 0) return E_CONFIG_CHUNK_SIZE;
+  if (chunkCount > MAX_CHUNKS) return E_CONFIG_COUNT;
+  return OK;
+}
+
+/** Bytes chunksInit carves. */
+export function chunksBytes(chunkCount: u32, chunkSize: u32): u64 {
+  return (<u64>chunkCount << 2) + <u64>chunkCount * <u64>chunkSize + 8;
+}
+
+/** Carves the pool (one heap.alloc). Returns OK or an E_CONFIG_* code, carving nothing then. */
+export function chunksInit(chunkCount: u32, chunkSize: u32): i32 {
+  const rc = chunksCheck(chunkCount, chunkSize);
+  if (rc != OK) return rc;
+  const linkBytes = ((<usize>chunkCount << 2) + 7) & ~<usize>7;
+  const p = heap.alloc(linkBytes + <usize>chunkCount * chunkSize);
+  poolLinks = p;
+  poolData = p + linkBytes;
+  poolChunkSize = chunkSize;
+  poolCount = chunkCount;
+  for (let i: u32 = 0; i < chunkCount; i++) store<u32>(p + (<usize>i << 2), i + 2 <= chunkCount ? i + 2 : 0);
+  poolFreeHead = 1;
+  poolInUse = 0;
+  poolHighWater = 0;
+  return OK;
+}
+
+export function chunkSize(): u32 { return poolChunkSize; }
+export function chunksTotal(): u32 { return poolCount; }
+export function chunksInUse(): u32 { return poolInUse; }
+export function chunksFree(): u32 { return poolCount - poolInUse; }
+export function chunksHighWater(): u32 { return poolHighWater; }
+
+@inline function linkOf(ref: u32): u32 { return load<u32>(poolLinks + (<usize>(ref - 1) << 2)); }
+@inline function setLink(ref: u32, next: u32): void { store<u32>(poolLinks + (<usize>(ref - 1) << 2), next); }
+/** Data address of chunk `ref` (index + 1). */
+@inline export function chunkData(ref: u32): usize { return poolData + <usize>(ref - 1) * <usize>poolChunkSize; }
+
+function chunkTake(): u32 {
+  const ref = poolFreeHead;
+  if (ref == 0) return 0;
+  poolFreeHead = linkOf(ref);
+  setLink(ref, 0);
+  const n = poolInUse + 1;
+  poolInUse = n;
+  if (n > poolHighWater) poolHighWater = n;
+  return ref;
+}
+
+function chunkGive(ref: u32): void {
+  setLink(ref, poolFreeHead);
+  poolFreeHead = ref;
+  poolInUse--;
+}
+
+/** Makes the 16 bytes at `q` an empty queue (zeroes; an all-zero queue is empty too). */
+export function cqInit(q: usize): void {
+  memory.fill(q, 0, CHUNK_QUEUE_SIZE);
+}
+
+/** Bytes queued. */
+@inline
+export function cqLength(q: usize): u32 {
+  return changetype<ChunkQueue>(q).length;
+}
+
+/** Chunks the queue holds now. */
+export function cqChunks(q: usize): u32 {
+  let n: u32 = 0;
+  let ref = changetype<ChunkQueue>(q).head;
+  while (ref != 0 && n < poolCount) {
+    n++;
+    ref = linkOf(ref);
+  }
+  return n;
+}
+
+/**
+ * Appends `len` bytes from `src`. Takes chunks as needed; when the pool runs dry it
+ * stops, counts C_CHUNKS_EXHAUSTED and returns the bytes appended so far (< len).
+ */
+export function cqAppend(q: usize, src: usize, len: u32): u32 {
+  const cq = changetype<ChunkQueue>(q);
+  const cs = poolChunkSize;
+  if (cs == 0) return 0;
+  let done: u32 = 0;
+  while (done < len) {
+    let tail = cq.tail;
+    let off = <u32>cq.writeOff;
+    if (tail == 0 || off >= cs) {
+      const ref = chunkTake();
+      if (ref == 0) {
+        count(C_CHUNKS_EXHAUSTED);
+        break;
+      }
+      if (tail == 0) {
+        cq.head = ref;
+        cq.readOff = 0;
+      } else {
+        setLink(tail, ref);
+      }
+      cq.tail = tail = ref;
+      off = 0;
+    }
+    let n = cs - off;
+    if (n > len - done) n = len - done;
+    memory.copy(chunkData(tail) + off, src + done, n);
+    cq.writeOff = <u16>(off + n);
+    done += n;
+  }
+  cq.length += done;
+  return done;
+}
+
+/**
+ * Copies up to `len` bytes starting `offset` bytes into the queue to `dst`, without
+ * consuming them (TCP: retransmission and segment building). Returns bytes copied.
+ */
+export function cqPeek(q: usize, offset: u32, dst: usize, len: u32): u32 {
+  const cq = changetype<ChunkQueue>(q);
+  if (offset >= cq.length) return 0;
+  if (len > cq.length - offset) len = cq.length - offset;
+  const cs = poolChunkSize;
+  let ref = cq.head;
+  let pos = <u32>cq.readOff + offset; // position counted from the head chunk's start
+  while (pos >= cs) {
+    ref = linkOf(ref);
+    pos -= cs;
+  }
+  let done: u32 = 0;
+  while (done < len) {
+    let n = cs - pos;
+    if (n > len - done) n = len - done;
+    memory.copy(dst + done, chunkData(ref) + pos, n);
+    done += n;
+    pos = 0;
+    ref = linkOf(ref);
+  }
+  return done;
+}
+
+/** Drops the first `n` bytes (clamped to the length), giving back emptied chunks. Returns bytes dropped. */
+export function cqConsume(q: usize, n: u32): u32 {
+  const cq = changetype<ChunkQueue>(q);
+  if (n > cq.length) n = cq.length;
+  if (n == 0) return 0;
+  const cs = poolChunkSize;
+  let pos = <u32>cq.readOff + n;
+  let ref = cq.head;
+  while (pos >= cs && ref != cq.tail) {
+    const next = linkOf(ref);
+    chunkGive(ref);
+    ref = next;
+    pos -= cs;
+  }
+  cq.head = ref;
+  cq.length -= n;
+  if (cq.length == 0) {
+    // Empty: the last chunk goes back too, so an idle queue holds nothing.
+    chunkGive(ref);
+    cq.head = 0;
+    cq.tail = 0;
+    cq.readOff = 0;
+    cq.writeOff = 0;
+  } else {
+    cq.readOff = <u16>pos;
+  }
+  return n;
+}
+
+/** Gives back every chunk and empties the queue. */
+export function cqFree(q: usize): void {
+  const cq = changetype<ChunkQueue>(q);
+  let ref = cq.head;
+  let guard = poolCount;
+  while (ref != 0 && guard-- > 0) {
+    const next = linkOf(ref);
+    chunkGive(ref);
+    ref = next;
+  }
+  cqInit(q);
+}

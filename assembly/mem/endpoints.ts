@@ -1,0 +1,195 @@
+// Endpoint pool: the TCP control blocks (assembly/tcp/tcb.ts, `Tcb`, TCB_SIZE bytes
+// including its four timer nodes) in one slab, handed out by generation-tagged
+// handles (mem/slab.ts).
+//
+// One slab serves three classes of endpoint, each with its own quota from the
+// config, so a SYN flood cannot eat the records of established connections and a
+// burst of connections cannot starve listeners:
+//
+//   class            quota (config)       exhaustion code / counter
+//   EP_CONNECTION    maxConnections       E_ENDPOINTS_EXHAUSTED / C_ENDPOINTS_EXHAUSTED
+//   EP_LISTENER      maxListeners         E_LISTENERS_EXHAUSTED / C_LISTENERS_EXHAUSTED
+//   EP_SYNCACHE      syncacheEntries      E_SYNCACHE_EXHAUSTED  / C_SYNCACHE_EXHAUSTED
+//
+//   slab capacity = maxConnections + maxListeners + syncacheEntries
+//
+// A half-open child (SYN-RECEIVED) is an EP_SYNCACHE endpoint; when its handshake
+// completes TCP moves it to EP_CONNECTION with endpointSetClass (which can fail with
+// E_ENDPOINTS_EXHAUSTED: the connection is then refused, nothing traps).
+//
+// Acquire resets every byte with tcbReset(p, handle), so a recycled record is
+// identical to a fresh one (IT-POOL-1). Release cancels the four timer nodes (no
+// timer of the previous life can fire), gives back the data chunks of both queues,
+// then frees the slot and bumps its generation (the old handle becomes stale).
+//
+// The class of each record is kept beside the slab in one byte per record (not in
+// the Tcb, whose layout belongs to TCP).
+
+import { Slab, slabCarve, slabAcquire, slabRelease, slabCheck, slabAt, slabBytes, MAX_SLAB_RECORDS, handleIndex } from "./slab";
+import { Tcb, TCB_SIZE, tcbReset, tcbCancelTimers, TCB_SNDQ, TCB_RCVQ } from "../tcp/tcb";
+import { cqFree } from "./chunks";
+import {
+  OK, E_ENDPOINTS_EXHAUSTED, E_LISTENERS_EXHAUSTED, E_SYNCACHE_EXHAUSTED, E_BAD_ARGUMENT,
+  E_STALE_HANDLE, E_INVALID_HANDLE, setLastError,
+} from "../errors";
+import { count, C_ENDPOINTS_EXHAUSTED, C_LISTENERS_EXHAUSTED, C_SYNCACHE_EXHAUSTED, C_STALE_HANDLE, C_INVALID_HANDLE } from "./stats";
+
+export const EP_CONNECTION: u8 = 0;
+export const EP_LISTENER: u8 = 1;
+export const EP_SYNCACHE: u8 = 2;
+export const EP_CLASSES: u8 = 3;
+
+export const ENDPOINT_RECORD_SIZE: u32 = <u32>TCB_SIZE;
+
+let slab: Slab = changetype<Slab>(0);
+let classes: usize = 0; // one u8 per record
+// Quotas and use counts per class (plain globals: nothing here needs the start function).
+let quota0: u32 = 0, quota1: u32 = 0, quota2: u32 = 0;
+let used0: u32 = 0, used1: u32 = 0, used2: u32 = 0;
+
+@inline function quotaOf(cls: u8): u32 { return cls == 0 ? quota0 : cls == 1 ? quota1 : quota2; }
+@inline function usedOf(cls: u8): u32 { return cls == 0 ? used0 : cls == 1 ? used1 : used2; }
+@inline function addUsed(cls: u8, d: i32): void {
+  if (cls == 0) used0 += d; else if (cls == 1) used1 += d; else used2 += d;
+}
+
+/** Slab capacity for the three quotas (u64: the caller checks it against MAX_SLAB_RECORDS). */
+export function endpointsCapacity(maxConnections: u32, maxListeners: u32, syncacheEntries: u32): u64 {
+  return <u64>maxConnections + <u64>maxListeners + <u64>syncacheEntries;
+}
+
+/** Bytes endpointsInit carves. */
+export function endpointsBytes(maxConnections: u32, maxListeners: u32, syncacheEntries: u32): u64 {
+  const cap = endpointsCapacity(maxConnections, maxListeners, syncacheEntries);
+  if (cap > <u64>MAX_SLAB_RECORDS) return u64.MAX_VALUE >> 1;
+  return slabBytes(<u32>cap, ENDPOINT_RECORD_SIZE) + ((cap + 7) & ~<u64>7);
+}
+
+/** Carves the endpoint slab (the caller validated the sizes). */
+export function endpointsInit(maxConnections: u32, maxListeners: u32, syncacheEntries: u32): void {
+  const cap = <u32>endpointsCapacity(maxConnections, maxListeners, syncacheEntries);
+  slab = slabCarve(cap, ENDPOINT_RECORD_SIZE);
+  classes = heap.alloc((<usize>cap + 7) & ~<usize>7);
+  memory.fill(classes, 0, cap);
+  quota0 = maxConnections;
+  quota1 = maxListeners;
+  quota2 = syncacheEntries;
+  used0 = 0;
+  used1 = 0;
+  used2 = 0;
+  // Every record starts as a fresh, idle control block.
+  for (let i: u32 = 0; i < cap; i++) tcbReset(slabAt(slab, i), 0);
+}
+
+export function endpointSlab(): Slab {
+  return slab;
+}
+
+function exhausted(cls: u8): void {
+  if (cls == EP_LISTENER) {
+    count(C_LISTENERS_EXHAUSTED);
+    setLastError(E_LISTENERS_EXHAUSTED);
+  } else if (cls == EP_SYNCACHE) {
+    count(C_SYNCACHE_EXHAUSTED);
+    setLastError(E_SYNCACHE_EXHAUSTED);
+  } else {
+    count(C_ENDPOINTS_EXHAUSTED);
+    setLastError(E_ENDPOINTS_EXHAUSTED);
+  }
+}
+
+/**
+ * A fresh control block of class `cls`: returns its handle (the Tcb's `handle` field
+ * holds it too), or 0 with lastError() = the class's exhaustion code (counted).
+ */
+export function endpointAcquire(cls: u8): u32 {
+  if (cls >= EP_CLASSES) {
+    setLastError(E_BAD_ARGUMENT);
+    return 0;
+  }
+  if (usedOf(cls) >= quotaOf(cls)) {
+    exhausted(cls);
+    return 0;
+  }
+  const h = slabAcquire(slab);
+  if (h == 0) {
+    // Cannot happen while the quotas sum to the capacity; refuse all the same.
+    exhausted(cls);
+    return 0;
+  }
+  addUsed(cls, 1);
+  const index = handleIndex(h);
+  store<u8>(classes + index, cls);
+  tcbReset(slabAt(slab, index), h);
+  return h;
+}
+
+/** OK, E_INVALID_HANDLE or E_STALE_HANDLE (the latter two counted). */
+export function endpointCheck(h: u32): i32 {
+  const rc = slabCheck(slab, h);
+  if (rc == E_STALE_HANDLE) count(C_STALE_HANDLE);
+  else if (rc == E_INVALID_HANDLE) count(C_INVALID_HANDLE);
+  return rc;
+}
+
+/** The control block of `h`, or 0 for a bad or stale handle (counted; see endpointCheck). */
+export function endpointPtr(h: u32): usize {
+  return endpointCheck(h) == OK ? slabAt(slab, handleIndex(h)) : 0;
+}
+
+/** The control block of `h` as a Tcb (the caller checked the handle). */
+@inline
+export function endpointTcb(h: u32): Tcb {
+  return changetype<Tcb>(slabAt(slab, handleIndex(h)));
+}
+
+/** Class of a live endpoint (EP_*), or 0xff for a bad handle. */
+export function endpointClass(h: u32): u8 {
+  return slabCheck(slab, h) == OK ? load<u8>(classes + handleIndex(h)) : 0xff;
+}
+
+/** Moves a live endpoint to another class (syncache → connection); fails when the target quota is full. */
+export function endpointSetClass(h: u32, cls: u8): i32 {
+  const rc = endpointCheck(h);
+  if (rc != OK) return rc;
+  if (cls >= EP_CLASSES) return E_BAD_ARGUMENT;
+  const index = handleIndex(h);
+  const from = load<u8>(classes + index);
+  if (from == cls) return OK;
+  if (usedOf(cls) >= quotaOf(cls)) {
+    exhausted(cls);
+    return cls == EP_LISTENER ? E_LISTENERS_EXHAUSTED : cls == EP_SYNCACHE ? E_SYNCACHE_EXHAUSTED : E_ENDPOINTS_EXHAUSTED;
+  }
+  addUsed(from, -1);
+  addUsed(cls, 1);
+  store<u8>(classes + index, cls);
+  return OK;
+}
+
+/**
+ * Releases `h`: cancels its four timers, gives back its data chunks, frees the slot
+ * and makes `h` stale. Returns OK, E_INVALID_HANDLE or E_STALE_HANDLE (nothing is
+ * touched then: a stale handle never reaches the record's new occupant).
+ */
+export function endpointRelease(h: u32): i32 {
+  const rc = endpointCheck(h);
+  if (rc != OK) return rc;
+  const index = handleIndex(h);
+  const p = slabAt(slab, index);
+  tcbCancelTimers(p);
+  cqFree(p + TCB_SNDQ);
+  cqFree(p + TCB_RCVQ);
+  const cls = load<u8>(classes + index);
+  addUsed(cls, -1);
+  return slabRelease(slab, h);
+}
+
+/** Endpoints of class `cls` in use. */
+export function endpointsInUse(cls: u8): u32 {
+  return cls < EP_CLASSES ? usedOf(cls) : 0;
+}
+
+/** All endpoints in use. */
+export function endpointsInUseTotal(): u32 {
+  return slab.inUse;
+}
