@@ -2,7 +2,8 @@
 // wheel buys (the mission's `use_timer_wheel_v2 = false`).
 //
 // One doubly linked list of the same intrusive TimerNodes, sorted by expiry
-// (ties in scheduling order). schedule walks from the head to its place: O(n).
+// (ties in scheduling order). schedule walks from the tail back to its place: O(n)
+// in general, O(1) when timers are scheduled in expiry order.
 // cancel unlinks: O(1). tick/tickTo pop from the head: O(expired).
 //
 //   head ─▶ [e=5] ⇄ [e=9] ⇄ [e=9] ⇄ [e=300] ◀─ tail
@@ -35,14 +36,14 @@ export class TimerList {
     else if (delay > MAX_DELAY) delay = MAX_DELAY;
     const now = this.elapsed;
     const e = now + delay;
-    // Walk from the head to the first node expiring strictly later.
-    let q = this.head;
-    while (q != 0 && changetype<TimerNode>(q).expiresAt - now <= delay) q = changetype<TimerNode>(q).next;
+    // Walk back from the tail to the last node expiring no later (ties keep FIFO order).
+    let prev = this.tail;
+    while (prev != 0 && changetype<TimerNode>(prev).expiresAt - now > delay) prev = changetype<TimerNode>(prev).prev;
+    const q = prev != 0 ? changetype<TimerNode>(prev).next : this.head;
     n.expiresAt = e;
     n.level = LEVEL_LIST;
     n.slot = 0;
     n.next = q;
-    const prev = q != 0 ? changetype<TimerNode>(q).prev : this.tail;
     n.prev = prev;
     if (prev != 0) changetype<TimerNode>(prev).next = p; else this.head = p;
     if (q != 0) changetype<TimerNode>(q).prev = p; else this.tail = p;

@@ -248,8 +248,15 @@ export class TimerWheel {
    * harmless: nothing fires early).
    */
   nextEventDistance(): u64 {
-    let best = NO_TIMER;
     const now = this.elapsed;
+    // Fast path: an occupied level-0 slot before level 0 wraps is the next event,
+    // since every higher-level event lies on a multiple of 256 at or after the wrap.
+    const cur0 = <u32>now & 255;
+    if (cur0 < 255) {
+      const s0 = this.findNext(0, cur0 + 1);
+      if (<u32>s0 > cur0 && s0 >= 0) return <u64>(<u32>s0 - cur0);
+    }
+    let best = NO_TIMER;
     for (let level: u32 = 0; level < WHEEL_LEVELS; level++) {
       const shift = <u64>(level << 3);
       const cur = <u32>(now >> shift) & 255;

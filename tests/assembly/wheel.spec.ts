@@ -341,3 +341,27 @@ describe("Timers facade (V1 list and V2 wheel behave the same)", () => {
     }
   });
 });
+
+describe("TimerWheel V2 idle jumps", () => {
+  test("tickTo across an idle hour visits no tick when every timer is beyond it", () => {
+    reset(0);
+    for (let i = 0; i < 1000; i++) W.schedule(node(i), <u64>16777216 + <u64>i * 1000003);
+    const before = W.visited;
+    W.tickTo(3600000);
+    expect(W.visited - before).toBe(0);
+    expect(totalFired).toBe(0);
+    expect(W.active).toBe(1000);
+  });
+  test("tickTo across an hour visits one tick per occupied slot, not per elapsed tick", () => {
+    reset(0);
+    // 10 timers in 10 distinct level-0/1/2 slots within the hour
+    const delays: u64[] = [5, 100, 300, 1000, 70000, 100000, 500000, 1000000, 2000000, 3599999];
+    for (let i = 0; i < delays.length; i++) W.schedule(node(i), delays[i]);
+    const before = W.visited;
+    W.tickTo(3600000);
+    expect(totalFired).toBe(10);
+    // each timer: its firing tick plus at most one cascade visit per level above 0
+    expect(W.visited - before).toBeLessThanOrEqual(10 * 3);
+    expect(W.visited - before).toBeGreaterThanOrEqual(10);
+  });
+});
