@@ -56,6 +56,25 @@ if (!only || only === "host") {
   }
 }
 
+if (!only || only === "deno") {
+  // The Deno suite: the same host sources, run by Deno itself (npm devDependency).
+  const deno = join(root, "node_modules", ".bin", "deno");
+  const dir = join(root, "tests", "deno");
+  if (existsSync(deno) && existsSync(dir)) {
+    const r = sh(deno, ["test", "--allow-read", "--allow-write", "--allow-ffi", "--allow-env", "--allow-run", "--allow-sys", "--allow-net", "--no-check", dir], { NO_COLOR: "1" });
+    process.stdout.write(r.stdout ?? "");
+    const m = /(ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/.exec(r.stdout ?? "");
+    if (m) {
+      passed += Number(m[2]);
+      failed += Number(m[3]);
+      if (Number(m[3]) > 0) failures.push(`deno test: ${m[3]} failing`);
+    }
+    if (r.status !== 0 && !(m && Number(m[3]) > 0)) { failed++; failures.push(`deno test exited with ${r.status ?? r.signal}`); }
+  } else {
+    console.log("deno: not installed (npm install installs it as a devDependency); Deno suite skipped");
+  }
+}
+
 if (failures.length) { console.log("\nFailures:"); for (const f of failures) console.log("  - " + f); }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
