@@ -30,18 +30,18 @@
 //      │  │  │      │  (8 × u32, 32 bytes, offsets 148..180)  │
 //  180 ├──┴──┴──────┼────────────┬────────────┬────────────┤
 //      │ acceptNext │ acceptHead │ acceptTail │acLen│bklog │  accept queue (handles)
-//  196 ├──────┬─────┼────────────┴────────────┴────────────┘
-//      │synCnt│ pad │
-//  200 ├──────┴─────┴──────────────────────────────────────┐
+//  196 ├──────┬─────┼────────────┬────────────┬────────────┘
+//      │synCnt│ pad │ rcvFinSeq  │ pad        │
+//  208 ├──────┴─────┴────────────┴────────────┴────────────┐
 //      │ sndQueue: 16 B, chunk-queue header (helper B)     │  send buffer
-//  216 ├───────────────────────────────────────────────────┤
+//  224 ├───────────────────────────────────────────────────┤
 //      │ rcvQueue: 16 B, chunk-queue header (helper B)     │  receive buffer
-//  232 ├───────────────────────────────────────────────────┤
+//  240 ├───────────────────────────────────────────────────┤
 //      │ timer[0] retransmit / SYN-ACK     (TimerNode 24 B)│  TCB_TIMER_RTX
-//  256 │ timer[1] delayed ACK              (TimerNode 24 B)│  TCB_TIMER_DELACK
-//  280 │ timer[2] keepalive / persist      (TimerNode 24 B)│  TCB_TIMER_KEEP
-//  304 │ timer[3] TIME-WAIT                (TimerNode 24 B)│  TCB_TIMER_TW
-//  328 └───────────────────────────────────────────────────┘  TCB_SIZE
+//  264 │ timer[1] delayed ACK              (TimerNode 24 B)│  TCB_TIMER_DELACK
+//  288 │ timer[2] keepalive / persist      (TimerNode 24 B)│  TCB_TIMER_KEEP
+//  312 │ timer[3] TIME-WAIT                (TimerNode 24 B)│  TCB_TIMER_TW
+//  336 └───────────────────────────────────────────────────┘  TCB_SIZE
 //
 // tests/assembly/tcp-tcb.spec.ts checks these offsets against offsetof<Tcb>().
 // oN=oooCount oL=oooLast sgUn=segsUnacked. The timers start at an 8-byte boundary.
@@ -100,6 +100,10 @@ export const TF_IN_SYNCACHE: u32 = 1 << 16;
 export const TF_RCV_SHUT: u32 = 1 << 17;
 /** A writable event is owed once send-buffer space frees up. */
 export const TF_WANT_WRITABLE: u32 = 1 << 18;
+/** A FIN arrived beyond a hole; it takes effect when rcvNxt reaches rcvFinSeq (HC-06 (b)). */
+export const TF_FIN_PENDING: u32 = 1 << 19;
+/** The connection was reset or timed out (error holds the code). */
+export const TF_ERROR: u32 = 1 << 20;
 
 // ── defaults (RFC values; the stack config may override per connection) ───────
 /** RFC 9293 §3.7.1 / RFC 1122 §4.2.2.6: send MSS when the peer sent no MSS option. */
@@ -233,8 +237,12 @@ export class Tcb {
   backlog: u16;
   /** Listener: half-open children (syncache entries) in SYN-RECEIVED. */
   synCount: u16;
-  /** Reserved (keeps the queues 8-byte aligned). */
+  /** Reserved. */
   pad0: u16;
+  /** Sequence number of a FIN received beyond a hole (valid with TF_FIN_PENDING, HC-06 (b)). */
+  rcvFinSeq: u32;
+  /** Reserved (keeps the queues 8-byte aligned). */
+  pad1: u32;
 
   // data buffers: chunk-queue headers, format owned by the chunk pool (helper B) --
   /** Send queue header word 0..1 (16 bytes at TCB_SNDQ). */

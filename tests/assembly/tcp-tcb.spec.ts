@@ -38,9 +38,10 @@ describe("Tcb layout", () => {
     expect(offsetof<Tcb>("oooCount")).toBe(144);
     expect(offsetof<Tcb>("oooStart0")).toBe(148);
     expect(offsetof<Tcb>("acceptNext")).toBe(180);
-    expect(TCB_SNDQ).toBe(200);
-    expect(TCB_TIMERS).toBe(232);
-    expect(TCB_SIZE).toBe(328);
+    expect(offsetof<Tcb>("rcvFinSeq")).toBe(200);
+    expect(TCB_SNDQ).toBe(208);
+    expect(TCB_TIMERS).toBe(240);
+    expect(TCB_SIZE).toBe(336);
   });
 });
 

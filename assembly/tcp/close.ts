@@ -1,0 +1,88 @@
+// End of a connection's life: TIME-WAIT entry, reset/timeout, and the final
+// release of the record (RFC 9293 §3.6, §3.10.7.4 RST processing, §3.10.5 ABORT).
+
+import {
+  Tcb, tcbCancelTimers, TCB_TIMER_RTX, TCB_TIMER_DELACK, TCB_TIMER_KEEP, TCB_TIMER_TW,
+  TF_DETACHED, TF_IN_SYNCACHE, TF_IN_ACCEPTQ, TF_PERSIST, TF_ERROR, TF_DELACK,
+} from "./tcb";
+import { STATE_CLOSED, STATE_TIME_WAIT } from "./state";
+import { envTableRemove, envBufRelease, envTcbFree, envTcbPtr, envEvent } from "./env";
+import { EV_CLOSED, EV_ERROR } from "./codes";
+import { timers } from "../time/clock";
+import { timeWaitMs } from "./config";
+
+/** Takes a half-open or not-yet-accepted child out of its listener's bookkeeping. */
+export function unlinkFromListener(p: usize): void {
+  const t = changetype<Tcb>(p);
+  if ((t.flags & (TF_IN_SYNCACHE | TF_IN_ACCEPTQ)) == 0) return;
+  const lp = envTcbPtr(t.listener);
+  if (lp != 0) {
+    const l = changetype<Tcb>(lp);
+    if ((t.flags & TF_IN_SYNCACHE) != 0 && l.synCount > 0) l.synCount--;
+    if ((t.flags & TF_IN_ACCEPTQ) != 0) {
+      // singly linked list of handles, bounded by the backlog
+      let prev: usize = 0;
+      let h = l.acceptHead;
+      let guard: u32 = <u32>l.acceptLen + 1;
+      while (h != 0 && guard-- > 0) {
+        const cp = envTcbPtr(h);
+        if (cp == 0) break;
+        const c = changetype<Tcb>(cp);
+        if (cp == p) {
+          if (prev == 0) l.acceptHead = c.acceptNext;
+          else changetype<Tcb>(prev).acceptNext = c.acceptNext;
+          if (l.acceptTail == h) l.acceptTail = prev == 0 ? 0 : changetype<Tcb>(prev).handle;
+          if (l.acceptLen > 0) l.acceptLen--;
+          break;
+        }
+        prev = cp;
+        h = c.acceptNext;
+      }
+    }
+  }
+  t.flags &= ~(TF_IN_SYNCACHE | TF_IN_ACCEPTQ);
+  t.acceptNext = 0;
+}
+
+/**
+ * The connection is over: cancel every timer (IT-TCP-1), leave the table, give back
+ * the chunks, and either free the record (the application no longer holds the
+ * handle) or post EV_CLOSED (it does; close() frees it).
+ */
+export function tcbFinish(p: usize): void {
+  const t = changetype<Tcb>(p);
+  tcbCancelTimers(p);
+  envTableRemove(p);
+  envBufRelease(p);
+  unlinkFromListener(p);
+  t.state = STATE_CLOSED;
+  t.flags &= ~(TF_PERSIST | TF_DELACK);
+  if ((t.flags & TF_DETACHED) != 0) {
+    envTcbFree(t.handle);
+  } else {
+    envEvent(EV_CLOSED, t.handle, 0, 0);
+  }
+}
+
+/** The connection failed with `code` (reset, refused, timed out): report and finish. */
+export function tcbFail(p: usize, code: i32): void {
+  const t = changetype<Tcb>(p);
+  t.error = <u8>(code - 200);
+  t.flags |= TF_ERROR;
+  if ((t.flags & TF_DETACHED) == 0) envEvent(EV_ERROR, t.handle, <u32>code, 0);
+  tcbFinish(p);
+}
+
+/**
+ * Enter TIME-WAIT (RFC 9293 §3.10.7.4 eighth step): only the TIME-WAIT timer stays,
+ * set to timeWaitMs (2×MSL, configurable; SPEC §5).
+ */
+export function enterTimeWait(p: usize): void {
+  const t = changetype<Tcb>(p);
+  t.state = STATE_TIME_WAIT;
+  timers.cancel(p + TCB_TIMER_RTX);
+  timers.cancel(p + TCB_TIMER_DELACK);
+  timers.cancel(p + TCB_TIMER_KEEP);
+  t.flags &= ~(TF_PERSIST | TF_DELACK);
+  timers.schedule(p + TCB_TIMER_TW, <u64>timeWaitMs);
+}

@@ -1,0 +1,120 @@
+// Handshake: option negotiation (RFC 7323, RFC 2018, RFC 9293 §3.7.1; HC-05), the
+// active open, and SYN-SENT segment processing (RFC 9293 §3.10.7.3), including
+// simultaneous open (SYN-SENT → SYN-RECEIVED).
+
+import {
+  Tcb, TF_WS_OK, TF_SACK_OK, TF_TS_OK, TF_ACTIVE_OPEN, TF_ACK_NOW, TCB_TIMER_RTX, TCP_DEFAULT_MSS,
+} from "./tcb";
+import { TcpRepr, TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST, TCP_MAX_WS } from "../wire/tcp";
+import { STATE_SYN_SENT, STATE_SYN_RECEIVED, STATE_ESTABLISHED } from "./state";
+import { envEvent, envHash } from "./env";
+import { sendSegment, sendRstReply } from "./output";
+import { armRtx, tcpOutput, armKeepalive } from "./snd";
+import { processText } from "./rcv";
+import { tcbFail } from "./close";
+import { EV_CONNECTED, E_CONNREFUSED } from "./codes";
+import { timers, nowMs } from "../time/clock";
+import { seqLe, seqGt } from "../util/seq";
+import { announceMss, initialCwndSegs } from "./config";
+
+/** Smallest send MSS we accept; below it the peer's value is raised (Linux: tcp_min_snd_mss = 48). */
+export const TCP_MIN_SND_MSS: u16 = 64;
+
+/** The smallest window shift that lets 65535 << shift cover `buf` bytes (≤ 14, RFC 7323 §2.3). */
+export function scaleFor(buf: u32): u8 {
+  let s: u8 = 0;
+  while (s < TCP_MAX_WS && (<u64>0xffff << <u64>s) < <u64>buf) s++;
+  return s;
+}
+
+/** Per-connection TSval offset (RFC 7323 §5.4: randomized so clocks do not leak). */
+export function tsOffsetFor(t: Tcb): u32 {
+  return envHash(t.localAddr, t.remoteAddr, (<u32>t.localPort << 16) | <u32>t.remotePort, 0x7323);
+}
+
+/**
+ * Applies the options of the peer's SYN (or SYN,ACK) to `t`. On entry the TF_WS_OK /
+ * TF_SACK_OK / TF_TS_OK bits say what we offer; an option survives only if both
+ * sides sent it (RFC 7323 §2.2, §3.2; RFC 2018 §2).
+ *   - MSS: absent or 0 → 536 (RFC 9293 §3.7.1, RFC 1122 §4.2.2.6, HC-05 (b)(c));
+ *     never above our own announced MSS, never below TCP_MIN_SND_MSS.
+ *   - WS: the received shift is already clamped to 14 by the parser (RFC 7323 §2.3).
+ * Then the initial congestion window (RFC 5681 §3.1 / RFC 6928) from the MSS.
+ */
+export function negotiate(t: Tcb, seg: TcpRepr): void {
+  let mss: u16 = seg.mss == 0 ? TCP_DEFAULT_MSS : seg.mss;
+  if (mss > announceMss) mss = announceMss;
+  if (mss < TCP_MIN_SND_MSS) mss = TCP_MIN_SND_MSS;
+  t.sndMss = mss;
+  if ((t.flags & TF_WS_OK) != 0 && seg.hasWs) {
+    t.sndWndScale = seg.wsShift;
+  } else {
+    t.flags &= ~TF_WS_OK;
+    t.sndWndScale = 0;
+    t.rcvWndScale = 0;
+  }
+  if (!((t.flags & TF_SACK_OK) != 0 && seg.sackPermitted)) t.flags &= ~TF_SACK_OK;
+  if ((t.flags & TF_TS_OK) != 0 && seg.hasTs) {
+    t.tsRecent = seg.tsVal;
+    t.tsRecentAge = <u32>nowMs();
+  } else {
+    t.flags &= ~TF_TS_OK;
+  }
+  t.cwnd = initialCwndSegs * <u32>mss;
+}
+
+/** Sends our SYN (active open) or SYN,ACK with the handshake options. */
+export function sendSyn(p: usize): bool {
+  const t = changetype<Tcb>(p);
+  const fl: u8 = t.state == STATE_SYN_SENT ? TCP_FLAG_SYN : TCP_FLAG_SYN | TCP_FLAG_ACK;
+  return sendSegment(p, fl, t.iss, 0, 0);
+}
+
+/**
+ * Segment arrives in SYN-SENT (RFC 9293 §3.10.7.3).
+ */
+export function synSentInput(p: usize, seg: TcpRepr, data: usize): void {
+  const t = changetype<Tcb>(p);
+  const hasAck = (seg.flags & TCP_FLAG_ACK) != 0;
+  // First: the ACK must acknowledge our SYN: ISS < SEG.ACK ≤ SND.NXT.
+  if (hasAck && (seqLe(seg.ack, t.iss) || seqGt(seg.ack, t.sndMax))) {
+    sendRstReply(seg, t.localAddr, t.remoteAddr); // (never for a RST: checked inside)
+    return;
+  }
+  // Second: RST. Acceptable only with an acceptable ACK (RFC 5961 §3.2 keeps this rule for SYN-SENT).
+  if ((seg.flags & TCP_FLAG_RST) != 0) {
+    if (hasAck) tcbFail(p, E_CONNREFUSED);
+    return;
+  }
+  // Fourth: SYN.
+  if ((seg.flags & TCP_FLAG_SYN) == 0) return;
+  t.irs = seg.seq;
+  t.rcvNxt = seg.seq + 1;
+  negotiate(t, seg);
+  // RFC 7323 §2.2: the window field of a SYN is not scaled.
+  t.sndWnd = <u32>seg.window;
+  t.sndWl1 = seg.seq;
+  t.sndWl2 = seg.ack;
+  if (hasAck) {
+    t.sndUna = seg.ack;
+    timers.cancel(p + TCB_TIMER_RTX);
+    t.backoff = 0;
+    t.retries = 0;
+    t.state = STATE_ESTABLISHED;
+    t.flags |= TF_ACK_NOW;
+    armKeepalive(p);
+    envEvent(EV_CONNECTED, t.handle, 0, 0);
+    // Data or FIN on the SYN,ACK (RFC 9293 §3.10.7.3: "continue processing at the sixth step").
+    if (seg.payloadLen > 0 || (seg.flags & 0x01) != 0) {
+      seg.seq += 1; // the text starts after the SYN
+      processText(p, seg, data);
+    }
+    tcpOutput(p);
+  } else {
+    // Simultaneous open: SYN-RECEIVED, send SYN,ACK with our original ISS.
+    t.state = STATE_SYN_RECEIVED;
+    sendSyn(p);
+    armRtx(p);
+  }
+}
+

@@ -1,0 +1,283 @@
+// The sender: segmentation, Nagle, ACK processing, RTT/RTO (RFC 6298), congestion
+// control (RFC 5681 slow start / congestion avoidance, fast retransmit, NewReno
+// recovery per RFC 6582), and the persist / keepalive arming.
+//
+// Send buffer ↔ sequence space (once the SYN is acknowledged):
+//
+//   sndUna                 sndNxt                 sndUna+buffered   (+1 FIN)
+//     │◀── sent, unacked ──▶│◀── not yet sent ────▶│
+//     buffer offset 0        offset sndNxt−sndUna   end of buffer
+//
+// sndMax is the highest sequence number sent + 1; after an RTO sndNxt goes back
+// to sndUna and the data is re-sent (go-back-N); sndMax stays.
+
+import {
+  Tcb, TF_NODELAY, TF_FIN_QUEUED, TF_FIN_SENT, TF_ACK_NOW, TF_RTT_TIMING, TF_IN_RECOVERY,
+  TF_PERSIST, TF_KEEPALIVE, TF_TS_OK, TF_WANT_WRITABLE, TCB_TIMER_RTX, TCB_TIMER_KEEP,
+} from "./tcb";
+import { TcpRepr, TCP_FLAG_ACK, TCP_FLAG_PSH, TCP_FLAG_FIN } from "../wire/tcp";
+import { STATE_ESTABLISHED, STATE_CLOSE_WAIT, STATE_FIN_WAIT_1, STATE_CLOSING, STATE_LAST_ACK } from "./state";
+import { envSndLen, envSndConsume, envEvent } from "./env";
+import { sendSegment, sendAck } from "./output";
+import { timers, nowMs } from "../time/clock";
+import { TimerNode, TIMER_KIND_PERSIST, TIMER_KIND_KEEPALIVE, timerIsActive } from "../time/timer";
+import { seqLt, seqLe, seqGt, seqGe } from "../util/seq";
+import { rtoMinMs, rtoMaxMs, outputBudget, keepIdleMs, incFastRetransmits, incRetransmits } from "./config";
+import { EV_WRITABLE } from "./codes";
+
+/** The retransmission timeout with backoff applied, bounded (RFC 6298 §5.5, §2.5). */
+export function currentRto(t: Tcb): u32 {
+  let r = <u64>t.rto << <u64>(t.backoff > 16 ? 16 : t.backoff);
+  if (r > <u64>rtoMaxMs) r = <u64>rtoMaxMs;
+  return <u32>r;
+}
+
+/** (Re)starts the retransmission timer with the current RTO (RFC 6298 §5.1, §5.3). */
+export function armRtx(p: usize): void {
+  timers.schedule(p + TCB_TIMER_RTX, <u64>currentRto(changetype<Tcb>(p)));
+}
+
+/**
+ * RFC 6298 §2.2–2.3: fold one RTT measurement `r` (ms) into SRTT/RTTVAR and set RTO.
+ * srtt is kept ×8 and rttvar ×4, so RTO = SRTT + max(G, 4·RTTVAR) = srtt/8 + max(1, rttvar).
+ */
+export function rttSample(t: Tcb, r: u32): void {
+  if (r == 0) r = 1;
+  if (t.srtt == 0) {
+    t.srtt = r << 3; // SRTT = R
+    t.rttvar = r << 1; // RTTVAR = R/2 (×4)
+  } else {
+    const srtt = t.srtt >> 3;
+    const err: i32 = <i32>r - <i32>srtt;
+    const aerr: u32 = <u32>(err < 0 ? -err : err);
+    // RTTVAR = 3/4 RTTVAR + 1/4 |SRTT − R|;  SRTT = 7/8 SRTT + 1/8 R
+    t.rttvar = t.rttvar - (t.rttvar >> 2) + aerr;
+    t.srtt = <u32>(<i32>t.srtt + err);
+    if (t.srtt == 0) t.srtt = 1;
+  }
+  let rto = (t.srtt >> 3) + (t.rttvar > 1 ? t.rttvar : 1);
+  if (rto < rtoMinMs) rto = rtoMinMs; // RFC 6298 §2.4 (bound: see config.ts)
+  if (rto > rtoMaxMs) rto = rtoMaxMs;
+  t.rto = rto;
+}
+
+/** Flight size: bytes sent and not yet acknowledged (RFC 5681 §2 FlightSize). */
+@inline
+export function flightSize(t: Tcb): u32 {
+  return t.sndMax - t.sndUna;
+}
+
+/** RFC 5681 §3.1 eq. (4): ssthresh = max(FlightSize / 2, 2·SMSS). */
+@inline
+function lossSsthresh(t: Tcb): u32 {
+  const half = flightSize(t) >> 1;
+  const two = <u32>t.sndMss << 1;
+  return half > two ? half : two;
+}
+
+/** Sends one segment from SND.UNA without moving SND.NXT (fast retransmit, partial ACK). */
+export function retransmitHead(p: usize): void {
+  const t = changetype<Tcb>(p);
+  const buffered = envSndLen(p);
+  let len: u32 = buffered < <u32>t.sndMss ? buffered : <u32>t.sndMss;
+  let fl: u8 = TCP_FLAG_ACK;
+  if (len == buffered && (t.flags & TF_FIN_SENT) != 0) fl |= TCP_FLAG_FIN;
+  if (len == 0 && (fl & TCP_FLAG_FIN) == 0) return;
+  if (len > 0) fl |= TCP_FLAG_PSH;
+  // Karn: a retransmitted range is never timed.
+  t.flags &= ~TF_RTT_TIMING;
+  incRetransmits();
+  sendSegment(p, fl, t.sndUna, 0, len);
+}
+
+/** True in states where we may send data or a FIN. */
+@inline
+function canSend(state: u8): bool {
+  return state == STATE_ESTABLISHED || state == STATE_CLOSE_WAIT || state == STATE_FIN_WAIT_1 ||
+    state == STATE_CLOSING || state == STATE_LAST_ACK;
+}
+
+/** Puts timer[2] into persist mode (RFC 9293 §3.8.6.1) unless it already is. */
+function armPersist(p: usize): void {
+  const t = changetype<Tcb>(p);
+  if ((t.flags & TF_PERSIST) != 0 && timerIsActive(p + TCB_TIMER_KEEP)) return;
+  timers.cancel(p + TCB_TIMER_KEEP);
+  changetype<TimerNode>(p + TCB_TIMER_KEEP).kind = TIMER_KIND_PERSIST;
+  t.flags |= TF_PERSIST;
+  t.probes = 0;
+  timers.schedule(p + TCB_TIMER_KEEP, <u64>currentRto(t));
+}
+
+/** Leaves persist mode and re-arms keepalive when enabled. */
+export function disarmPersist(p: usize): void {
+  const t = changetype<Tcb>(p);
+  if ((t.flags & TF_PERSIST) == 0) return;
+  timers.cancel(p + TCB_TIMER_KEEP);
+  t.flags &= ~TF_PERSIST;
+  t.probes = 0;
+  armKeepalive(p);
+}
+
+/** Arms the keepalive timer (RFC 1122 §4.2.3.6) when the option is on and persist is off. */
+export function armKeepalive(p: usize): void {
+  const t = changetype<Tcb>(p);
+  if ((t.flags & TF_KEEPALIVE) == 0 || (t.flags & TF_PERSIST) != 0) return;
+  changetype<TimerNode>(p + TCB_TIMER_KEEP).kind = TIMER_KIND_KEEPALIVE;
+  timers.schedule(p + TCB_TIMER_KEEP, <u64>keepIdleMs);
+}
+
+/**
+ * Sends what the windows allow (RFC 9293 §3.8.6, RFC 5681): at most min(SND.WND, cwnd)
+ * bytes in flight, MSS-sized segments, Nagle's rule unless noDelay (RFC 9293
+ * §3.7.4), the FIN after the last byte once queued. Falls back to a pure ACK when
+ * one is owed and no segment carried it. Bounded by outputBudget segments.
+ */
+export function tcpOutput(p: usize): void {
+  const t = changetype<Tcb>(p);
+  if (!canSend(t.state)) {
+    if ((t.flags & TF_ACK_NOW) != 0) sendAck(p);
+    return;
+  }
+  let budget = outputBudget;
+  while (budget-- > 0) {
+    const buffered = envSndLen(p);
+    const off = t.sndNxt - t.sndUna;
+    if (off > buffered) break; // only the FIN is beyond the data, and it is sent
+    const dataLeft = buffered - off;
+    const wnd = t.sndWnd < t.cwnd ? t.sndWnd : t.cwnd;
+    const usable: u32 = wnd > off ? wnd - off : 0;
+    let len = dataLeft;
+    if (len > <u32>t.sndMss) len = <u32>t.sndMss;
+    if (len > usable) len = usable;
+    const finQueued = (t.flags & TF_FIN_QUEUED) != 0;
+    const withFin = finQueued && len == dataLeft;
+    if (len == 0 && !withFin) {
+      // RFC 9293 §3.8.6.1: data waits, nothing in flight, zero window → probe on the persist timer.
+      if (dataLeft > 0 && t.sndWnd == 0 && off == 0 && !timerIsActive(p + TCB_TIMER_RTX)) armPersist(p);
+      break;
+    }
+    if (len == 0 && dataLeft > 0) break; // the FIN must wait for the data before it
+    if (len < <u32>t.sndMss && len < dataLeft && off > 0) break; // window-limited: RFC 9293 §3.8.6.2.1 sender SWS avoidance
+    // Nagle (RFC 9293 §3.7.4, RFC 1122 §4.2.3.4): hold a partial segment while data is unacknowledged.
+    if (len < <u32>t.sndMss && !withFin && off > 0 && (t.flags & TF_NODELAY) == 0) break;
+    let fl: u8 = TCP_FLAG_ACK;
+    if (len > 0 && len == dataLeft) fl |= TCP_FLAG_PSH;
+    if (withFin) fl |= TCP_FLAG_FIN;
+    const seq = t.sndNxt;
+    if (!sendSegment(p, fl, seq, off, len)) break;
+    if (seqGe(seq, t.sndMax)) {
+      // New data: time one segment per round trip unless timestamps do it (RFC 6298 §3, Karn).
+      if ((t.flags & (TF_RTT_TIMING | TF_TS_OK)) == 0 && len > 0) {
+        t.flags |= TF_RTT_TIMING;
+        t.rttSeq = seq + len;
+        t.rttStartAt = <u32>nowMs();
+      }
+    } else {
+      incRetransmits();
+    }
+    t.sndNxt = seq + len + (withFin ? 1 : 0);
+    if (withFin) t.flags |= TF_FIN_SENT;
+    if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+    if (!timerIsActive(p + TCB_TIMER_RTX)) armRtx(p);
+    if ((t.flags & TF_PERSIST) != 0) disarmPersist(p);
+    if (withFin) break;
+  }
+  if ((t.flags & TF_ACK_NOW) != 0) sendAck(p);
+}
+
+/**
+ * ACK processing in the synchronized states (RFC 9293 §3.10.7.4 fifth step) for
+ * an acceptable SEG.ACK with SND.UNA ≤ SEG.ACK ≤ SND.MAX. Updates SND.UNA, the
+ * send buffer, RTT/RTO, cwnd (RFC 5681 / RFC 6582), the send window, and the
+ * retransmission timer. `payloadLen` is the segment's data length (dup-ACK test).
+ * Returns the number of bytes of sequence space newly acknowledged.
+ */
+export function ackReceived(p: usize, seg: TcpRepr, payloadLen: u32): u32 {
+  const t = changetype<Tcb>(p);
+  const ack = seg.ack;
+  const wnd = <u32>seg.window << <u32>t.sndWndScale;
+  let acked: u32 = 0;
+  if (seqGt(ack, t.sndUna)) {
+    acked = ack - t.sndUna;
+    // Bytes of the buffer covered: the FIN's sequence number is not a buffer byte.
+    let dataAcked = acked;
+    const buffered = envSndLen(p);
+    if (dataAcked > buffered) dataAcked = buffered;
+    envSndConsume(p, dataAcked);
+    const mss = <u32>t.sndMss;
+    // RTT (RFC 6298 §3): timestamps (RFC 7323 §4.1) or the one timed segment (Karn's rule).
+    if ((t.flags & TF_TS_OK) != 0 && seg.hasTs && seg.tsEcr != 0) {
+      rttSample(t, <u32>nowMs() + t.tsOffset - seg.tsEcr);
+    } else if ((t.flags & TF_RTT_TIMING) != 0 && seqGe(ack, t.rttSeq)) {
+      rttSample(t, <u32>nowMs() - t.rttStartAt);
+      t.flags &= ~TF_RTT_TIMING;
+    }
+    t.backoff = 0;
+    t.retries = 0;
+    if ((t.flags & TF_IN_RECOVERY) != 0) {
+      if (seqGe(ack, t.recover)) {
+        // RFC 6582 §3.2 step 3 (full acknowledgment): cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
+        const fs = t.sndMax - ack;
+        const a = (fs > mss ? fs : mss) + mss;
+        t.cwnd = a < t.ssthresh ? a : t.ssthresh;
+        t.flags &= ~TF_IN_RECOVERY;
+        t.dupAcks = 0;
+      } else {
+        // RFC 6582 §3.2 step 4 (partial acknowledgment): retransmit the first
+        // unacknowledged segment, deflate cwnd by the amount acknowledged, add back one SMSS.
+        t.sndUna = ack;
+        if (seqLt(t.sndNxt, t.sndUna)) t.sndNxt = t.sndUna;
+        retransmitHead(p);
+        t.cwnd = (t.cwnd > acked ? t.cwnd - acked : 0) + (acked >= mss ? mss : 0);
+        if (t.cwnd < mss) t.cwnd = mss;
+        armRtx(p); // reset the timer on the first partial ACK (RFC 6582 §3.2 step 4)
+      }
+    } else {
+      t.dupAcks = 0;
+      if (t.cwnd < t.ssthresh) {
+        // RFC 5681 §3.1 slow start, eq. (2): cwnd += min(N, SMSS).
+        t.cwnd += acked < mss ? acked : mss;
+      } else {
+        // RFC 5681 §3.1 congestion avoidance, eq. (3): cwnd += SMSS·SMSS / cwnd.
+        const inc = <u32>((<u64>mss * <u64>mss) / <u64>(t.cwnd > 0 ? t.cwnd : 1));
+        t.cwnd += inc > 0 ? inc : 1;
+      }
+    }
+    t.sndUna = ack;
+    if (seqLt(t.sndNxt, t.sndUna)) t.sndNxt = t.sndUna;
+    // RFC 6298 §5.2 / §5.3: stop the timer when all is acknowledged, else restart it.
+    if (t.sndUna == t.sndMax) timers.cancel(p + TCB_TIMER_RTX);
+    else armRtx(p);
+    if ((t.flags & TF_WANT_WRITABLE) != 0 && dataAcked > 0) {
+      t.flags &= ~TF_WANT_WRITABLE;
+      envEvent(EV_WRITABLE, t.handle, 0, 0);
+    }
+  } else if (ack == t.sndUna && payloadLen == 0 && (seg.flags & (0x01 | 0x02)) == 0 &&
+             t.sndMax != t.sndUna && wnd == t.sndWnd) {
+    // RFC 5681 §2 duplicate ACK: no data, no SYN/FIN, same window, data outstanding.
+    t.dupAcks++;
+    const mss = <u32>t.sndMss;
+    if ((t.flags & TF_IN_RECOVERY) != 0) {
+      // RFC 6582 §3.2 step 5 / RFC 5681 §3.2 step 4: inflate by one SMSS per extra dup ACK.
+      t.cwnd += mss;
+    } else if (t.dupAcks == 3) {
+      // RFC 6582 §3.2 step 2: enter recovery only if the ACK covers more than "recover".
+      if (seqGt(ack - 1, t.recover) || t.recover == t.iss) {
+        t.ssthresh = lossSsthresh(t);
+        t.recover = t.sndMax;
+        t.flags |= TF_IN_RECOVERY;
+        incFastRetransmits();
+        retransmitHead(p);
+        t.cwnd = t.ssthresh + 3 * mss; // RFC 5681 §3.2 step 3
+      }
+    }
+  }
+  // Window update (RFC 9293 §3.10.7.4): only from a segment newer than the last update.
+  if (seqLt(t.sndWl1, seg.seq) || (t.sndWl1 == seg.seq && seqLe(t.sndWl2, ack))) {
+    t.sndWnd = wnd;
+    t.sndWl1 = seg.seq;
+    t.sndWl2 = ack;
+    if (wnd > 0 && (t.flags & TF_PERSIST) != 0) disarmPersist(p);
+  }
+  return acked;
+}

@@ -1,0 +1,128 @@
+// Timer expiry for TCP: one entry point for the stack's dispatcher. Every TCP timer
+// is one of the four nodes embedded in a Tcb (tcb.ts); the node's kind says which.
+
+import {
+  Tcb, tcbOfTimer, TF_DELACK, TF_PERSIST, TF_FIN_SENT, TF_IN_RECOVERY, TF_RTT_TIMING,
+  TF_ACTIVE_OPEN, TCB_TIMER_KEEP,
+} from "./tcb";
+import { TimerNode, TIMER_KIND_RETRANSMIT, TIMER_KIND_DELAYED_ACK, TIMER_KIND_PERSIST,
+  TIMER_KIND_KEEPALIVE, TIMER_KIND_TIME_WAIT } from "../time/timer";
+import {
+  STATE_CLOSED, STATE_SYN_SENT, STATE_SYN_RECEIVED, STATE_TIME_WAIT, STATE_FIN_WAIT_2, isSynchronized,
+} from "./state";
+import { TCP_FLAG_ACK } from "../wire/tcp";
+import { sendAck, sendSegment, sendRstFor } from "./output";
+import { sendSyn } from "./connect";
+import { tcpOutput, armRtx, retransmitHead, currentRto, flightSize } from "./snd";
+import { tcbFinish, tcbFail } from "./close";
+import { E_TIMEDOUT } from "./codes";
+import { timers, nowMs } from "../time/clock";
+import {
+  synRetries, synAckRetries, maxRetries, keepIdleMs, keepIntvlMs, keepCount, rtoMaxMs,
+  statSegsOut, incTimeouts,
+} from "./config";
+
+/** The stack dispatcher calls this for every expired TCP timer node. */
+export function tcpOnTimer(node: usize): void {
+  const n = changetype<TimerNode>(node);
+  const p = tcbOfTimer(node);
+  const t = changetype<Tcb>(p);
+  if (t.handle != n.owner || t.state == STATE_CLOSED) return; // stale: never act on a recycled record
+  const k = n.kind;
+  if (k == TIMER_KIND_RETRANSMIT) onRetransmit(p);
+  else if (k == TIMER_KIND_DELAYED_ACK) onDelayedAck(p);
+  else if (k == TIMER_KIND_PERSIST) onPersist(p);
+  else if (k == TIMER_KIND_KEEPALIVE) onKeepalive(p);
+  else if (k == TIMER_KIND_TIME_WAIT) onTimeWait(p);
+}
+
+/** Retransmission timeout (RFC 6298 §5.4–5.7; SYN and SYN,ACK retransmission with backoff). */
+function onRetransmit(p: usize): void {
+  const t = changetype<Tcb>(p);
+  if (t.state == STATE_SYN_SENT || t.state == STATE_SYN_RECEIVED) {
+    const limit = t.state == STATE_SYN_SENT || (t.flags & TF_ACTIVE_OPEN) != 0 ? synRetries : synAckRetries;
+    if (<u32>t.retries >= limit) {
+      incTimeouts();
+      if (t.state == STATE_SYN_RECEIVED && (t.flags & TF_ACTIVE_OPEN) == 0) tcbFinish(p); // half-open entry expires
+      else tcbFail(p, E_TIMEDOUT);
+      return;
+    }
+    t.retries++;
+    t.backoff++;
+    sendSyn(p); // IT-TCP-2: the wheel retransmits a lost SYN,ACK
+    armRtx(p);
+    return;
+  }
+  if (t.sndUna == t.sndMax) return; // nothing outstanding
+  if (<u32>t.retries >= maxRetries) {
+    incTimeouts();
+    sendRstFor(p);
+    tcbFail(p, E_TIMEDOUT);
+    return;
+  }
+  t.retries++;
+  t.backoff++; // RFC 6298 §5.5
+  // RFC 5681 §3.1 eq. (4) and the loss window of one segment.
+  const half = flightSize(t) >> 1;
+  const two = <u32>t.sndMss << 1;
+  t.ssthresh = half > two ? half : two;
+  t.cwnd = <u32>t.sndMss;
+  t.flags &= ~(TF_IN_RECOVERY | TF_RTT_TIMING); // Karn: no sample from retransmitted data
+  t.recover = t.sndMax; // RFC 6582 §3.2 step 1 after a timeout
+  t.dupAcks = 0;
+  // Go back to SND.UNA and resend from there (the FIN too, if it was outstanding).
+  t.sndNxt = t.sndUna;
+  const before = statSegsOut;
+  tcpOutput(p);
+  if (statSegsOut == before) retransmitHead(p); // e.g. zero window: the head goes anyway
+  armRtx(p);
+}
+
+function onDelayedAck(p: usize): void {
+  const t = changetype<Tcb>(p);
+  t.flags &= ~TF_DELACK;
+  if (isSynchronized(t.state)) sendAck(p);
+}
+
+/**
+ * Persist timer (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17): probe the zero window
+ * with <SEQ=SND.UNA−1><ACK> (as Linux), backing off, and keep probing as long as
+ * the peer answers (the connection is not timed out while probes are acknowledged).
+ */
+function onPersist(p: usize): void {
+  const t = changetype<Tcb>(p);
+  if ((t.flags & TF_PERSIST) == 0) return;
+  if (t.sndWnd != 0) { t.flags &= ~TF_PERSIST; tcpOutput(p); return; }
+  sendSegment(p, TCP_FLAG_ACK, t.sndUna - 1, 0, 0);
+  if (t.probes < 30) t.probes++;
+  let d = <u64>currentRto(t) << <u64>(t.probes < 16 ? t.probes : 16);
+  if (d > <u64>rtoMaxMs) d = <u64>rtoMaxMs;
+  timers.schedule(p + TCB_TIMER_KEEP, d);
+}
+
+/** Keepalive (RFC 1122 §4.2.3.6): after keepIdleMs idle, probes every keepIntvlMs, ETIMEDOUT after keepCount. */
+function onKeepalive(p: usize): void {
+  const t = changetype<Tcb>(p);
+  if (!isSynchronized(t.state) || t.state == STATE_TIME_WAIT) return;
+  const idle = <u32>nowMs() - t.lastRcvAt;
+  if (t.probes == 0 && idle < keepIdleMs) {
+    timers.schedule(p + TCB_TIMER_KEEP, <u64>(keepIdleMs - idle));
+    return;
+  }
+  if (<u32>t.probes >= keepCount) {
+    incTimeouts();
+    sendRstFor(p);
+    tcbFail(p, E_TIMEDOUT);
+    return;
+  }
+  t.probes++;
+  sendSegment(p, TCP_FLAG_ACK, t.sndUna - 1, 0, 0); // <SEQ=SND.UNA−1>: elicits an ACK
+  timers.schedule(p + TCB_TIMER_KEEP, <u64>keepIntvlMs);
+}
+
+/** TIME-WAIT over (IT-TCP-3), or an orphaned FIN-WAIT-2 timed out. */
+function onTimeWait(p: usize): void {
+  const t = changetype<Tcb>(p);
+  if (t.state == STATE_TIME_WAIT || t.state == STATE_FIN_WAIT_2) tcbFinish(p);
+}
+
