@@ -175,9 +175,13 @@ interface Slot {
 /** One direction of the wire: faults, serialisation, and the delivery queue. */
 class Direction {
   private readonly prng: Prng;
-  /** Frames in flight, sorted by (deliverAt, seq); live entries are q[head..]. */
-  private q: Slot[] = [];
+  /**
+   * Frames in flight, sorted by (deliverAt, seq): live entries are q[head..tail). The
+   * array only grows (to the most frames ever in flight), so steady traffic allocates nothing.
+   */
+  private readonly q: Slot[] = [];
   private head = 0;
+  private tail = 0;
   private readonly pool: Slot[] = [];
   private seq = 0;
   /** When the serialiser is free again (bandwidth limit), µs. */
@@ -199,7 +203,7 @@ class Direction {
   }
 
   get inFlight(): number {
-    return this.q.length - this.head;
+    return this.tail - this.head;
   }
 
   /** Puts a frame on the wire; false when the queue is full. */
@@ -256,11 +260,11 @@ class Direction {
 
   /** Delivery time of the next frame, or -1 when none is in flight. */
   nextAt(): number {
-    return this.head < this.q.length ? this.q[this.head].deliverAt : -1;
+    return this.head < this.tail ? this.q[this.head].deliverAt : -1;
   }
 
   ready(): boolean {
-    return this.head < this.q.length && this.q[this.head].deliverAt <= this.clock.nowUs();
+    return this.head < this.tail && this.q[this.head].deliverAt <= this.clock.nowUs();
   }
 
   now(): number {
@@ -273,27 +277,26 @@ class Direction {
    */
   pop(slot: Uint8Array): number {
     if (!this.ready()) return 0;
-    const s = this.q[this.head];
-    this.q[this.head++] = undefined as unknown as Slot;
-    if (this.head === this.q.length) {
-      this.q.length = 0;
-      this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.q.length) {
-      this.q = this.q.slice(this.head);
+    const s = this.q[this.head++];
+    if (this.head === this.tail) {
+      this.head = this.tail = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.tail) {
+      this.q.copyWithin(0, this.head, this.tail);
+      this.tail -= this.head;
       this.head = 0;
     }
     this.pool.push(s);
     if (s.len > slot.byteLength) return -1;
-    slot.set(s.buf.subarray(0, s.len));
+    const len = s.len;
+    slot.set(s.buf.subarray(0, len));
     this.counters.delivered++;
-    return s.len;
+    return len;
   }
 
   /** Drops everything in flight (close). */
   clear(): void {
-    for (let i = this.head; i < this.q.length; i++) this.pool.push(this.q[i]);
-    this.q = [];
-    this.head = 0;
+    for (let i = this.head; i < this.tail; i++) this.pool.push(this.q[i]);
+    this.head = this.tail = 0;
   }
 
   private take(): Slot {
@@ -305,8 +308,7 @@ class Direction {
     s.deliverAt = at;
     s.seq = this.seq++;
     const q = this.q;
-    q.push(s);
-    let i = q.length - 1;
+    let i = this.tail++;
     while (i > this.head && q[i - 1].deliverAt > at) {
       q[i] = q[i - 1];
       i--;
