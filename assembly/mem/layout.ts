@@ -54,6 +54,8 @@ export const MAX_REGION: u64 = (1 << 30) - 64;
 export const WASM32_BYTES: u64 = 1 << 32;
 /** Allocator headers, alignment and the timer service, reserved on top of the regions. */
 const CARVE_SLACK: u64 = 64 * 1024;
+/** Timer wheel V2 arrays: 4 levels × 256 u32 slot heads + 4 levels × 4 u64 masks (time/wheel.ts). */
+const WHEEL_BYTES: u64 = 4 * 256 * 4 + 4 * 4 * 8;
 
 /** Current heap top (a probe allocation, freed at once: the stub allocator rolls it back). */
 export function heapTop(): usize {
@@ -155,32 +157,26 @@ function stackInitInner(p: usize, nowUs: u64): i32 {
   const syn = cfg(p, CFG_SYNCACHE_ENTRIES);
   hashSetSecretFrom(p + CFG_SECRET);
   initTimers(cfg(p, CFG_USE_TIMER_WHEEL) != 0, nowUs, dispatchTimer);
-  const top1 = heapTop();
   endpointsInit(maxConn, maxLst, syn);
-  const top2 = heapTop();
   tableInit(<u32>tableCapacity(p), maxLst, cfg(p, CFG_SHARDS));
-  const top3 = heapTop();
   timeWaitInit(cfg(p, CFG_MAX_TIME_WAIT));
-  const top4 = heapTop();
   chunksInit(cfg(p, CFG_CHUNK_COUNT), cfg(p, CFG_CHUNK_SIZE));
-  const top5 = heapTop();
   ringsInit(cfg(p, CFG_RX_SLOTS), cfg(p, CFG_TX_SLOTS), cfg(p, CFG_SLOT_SIZE));
-  const top6 = heapTop();
   eventsInit(cfg(p, CFG_EVENT_RING_SIZE));
-  const top7 = heapTop();
 
-  // Memory accounting (measured from the heap top around each region).
-  setMemstat(M_TIMERS, <u64>(top1 - top0));
-  setMemstat(M_ENDPOINT_SLAB, <u64>(top2 - top1));
+  // Memory accounting: the regions' computed sizes (allocator-independent; the host
+  // test checks them against the stub allocator's heap top, tests/host/memory.test.ts).
+  const timerBytes: u64 = cfg(p, CFG_USE_TIMER_WHEEL) != 0 ? WHEEL_BYTES : 0;
+  setMemstat(M_TIMERS, timerBytes);
+  setMemstat(M_ENDPOINT_SLAB, szEndpoints);
   setMemstat(M_SYNCACHE_SLAB, 0); // syncache entries are endpoints (class EP_SYNCACHE)
-  setMemstat(M_TABLE, <u64>(top3 - top2));
-  setMemstat(M_TIMEWAIT_SLAB, <u64>(top4 - top3));
-  setMemstat(M_CHUNK_POOL, <u64>(top5 - top4));
-  const rx = ringBytes(cfg(p, CFG_RX_SLOTS), cfg(p, CFG_SLOT_SIZE));
-  setMemstat(M_RX_RING, rx);
-  setMemstat(M_TX_RING, <u64>(top6 - top5) - rx);
-  setMemstat(M_EVENT_RING, <u64>(top7 - top6));
-  setMemstat(M_TOTAL, <u64>(top7 - top0));
+  setMemstat(M_TABLE, szTable);
+  setMemstat(M_TIMEWAIT_SLAB, szTimeWait);
+  setMemstat(M_CHUNK_POOL, szChunks);
+  setMemstat(M_RX_RING, szRx);
+  setMemstat(M_TX_RING, szTx);
+  setMemstat(M_EVENT_RING, szEvents);
+  setMemstat(M_TOTAL, timerBytes + szEndpoints + szTable + szTimeWait + szChunks + szRx + szTx + szEvents);
   setMemstat(M_ENDPOINT_RECORD, <u64>ENDPOINT_RECORD_SIZE);
   setMemstat(M_TABLE_ENTRY, <u64>ENTRY_SIZE + 4);
   setMemstat(M_BYTES_PER_CONNECTION, bytesPerConnection(<u32>tableCapacity(p)));
