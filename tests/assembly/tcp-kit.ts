@@ -147,6 +147,7 @@ function kRcvLen(p: usize): u32 { return rcvReadable[slotOf(p)]; }
 function kRcvSpace(p: usize): u32 { const c = rcvCap(p); const r = rcvReadable[slotOf(p)]; return c > r ? c - r : 0; }
 function kRelease(p: usize): void { const i = slotOf(p); sndLen[i] = 0; rcvReadable[i] = 0; }
 function kTxBegin(): usize {
+  if (capRead == capCount) { capRead = 0; capCount = 0; } // everything taken: reuse the capture
   if (txBlocked || capCount >= CAP) return 0;
   return capBuf + <usize>capCount * CAP_SLOT;
 }
@@ -237,8 +238,6 @@ let outLen: u32 = 0;
 
 /** Segments captured and not yet taken with next(). */
 export function pending(): i32 { return capCount - capRead; }
-/** Total segments captured since setup. */
-export function sentTotal(): i32 { return capCount; }
 
 /**
  * Takes the next captured segment: checks addresses, length and checksum first
