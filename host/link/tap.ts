@@ -114,9 +114,20 @@ export class TapLink extends LinkBase {
   }
 
   protected readFrame(slot: Uint8Array): number {
-    const n = this.libc.read(this.fd, slot);
-    if (n > 0) return n;
-    if (n < 0 && n !== -EAGAIN) this.counters.rxErrors++;
+    // Bounded: each pass consumes one frame from the device queue.
+    for (let i = 0; i < 64; i++) {
+      const n = this.libc.read(this.fd, slot);
+      if (n <= 0) {
+        if (n < 0 && n !== -EAGAIN) this.counters.rxErrors++;
+        return 0;
+      }
+      // tun(4) truncates a frame longer than the buffer to the buffer's size and says
+      // nothing. An untagged frame within our MTU is at most mtu + 14 < maxFrameLen <=
+      // slot length, so a read that fills the slot is a frame from a larger kernel-side
+      // MTU, cut short: drop it rather than hand the stack a truncated frame.
+      if (n < slot.byteLength) return n;
+      this.counters.rxDropped++;
+    }
     return 0;
   }
 

@@ -133,6 +133,45 @@ describe("tap: TAP device talking to the kernel in a test namespace", { skip: sk
     assert.throws(() => ip(["-n", NS, "link", "show", "dev", other]), /does not exist|failed/, "the device went with its fd");
   });
 
+  test("tap: a frame longer than the slot (kernel MTU raised) is dropped and counted, never truncated", async (t) => {
+    const ping = spawnSync("ping", ["-V"], { encoding: "utf8" });
+    if (ping.error || ping.status !== 0) {
+      t.skip("needs ping (iputils-ping; .ci/run installs it)");
+      return;
+    }
+    const link = env!.link;
+    const slot = new Uint8Array(link.maxFrameLen);
+    while (link.receiveInto(slot) > 0);
+    const before = link.stats();
+    ip(["-n", NS, "link", "set", TAP, "mtu", "9000"]);
+    try {
+      const mac = Array.from(link.mac, (b) => b.toString(16).padStart(2, "0")).join(":");
+      ip(["-n", NS, "neigh", "replace", STACK_IP, "lladdr", mac, "dev", TAP]);
+      // One 3042-byte frame from the kernel (the echo request; nobody answers it).
+      spawnSync("ip", ["netns", "exec", NS, "ping", "-c", "1", "-s", "3000", "-W", "0.3", STACK_IP], { timeout: 5000 });
+      // Then a normal-sized frame, which must still come through intact.
+      link.send(arpRequest(link.mac, STACK_IP, KERNEL_IP));
+      const lengths: number[] = [];
+      let gotArpReply = false;
+      const deadline = Date.now() + 5000;
+      for (let i = 0; i < 100 && Date.now() < deadline && !gotArpReply; i++) {
+        const n = link.receiveInto(slot);
+        if (n === 0) {
+          await link.waitReadable(200);
+          continue;
+        }
+        lengths.push(n);
+        const a = parseArp(slot, n);
+        gotArpReply = a !== null && a.op === 2 && a.senderIp === KERNEL_IP;
+      }
+      assert.ok(gotArpReply, `the ARP reply arrived intact (frames seen: ${lengths.join(",")})`);
+      assert.ok(lengths.every((n) => n < link.maxFrameLen), "no truncated frame was delivered");
+      assert.equal(link.stats().rxDropped - before.rxDropped, 1, "the jumbo frame was dropped and counted");
+    } finally {
+      ip(["-n", NS, "link", "set", TAP, "mtu", "1500"]);
+    }
+  });
+
   test("tap: bad options are rejected with a clear message", async () => {
     await assert.rejects(TapLink.open({ name: "a-name-longer-than-15" }), /1 to 15 bytes/);
     await assert.rejects(TapLink.open({ name: "x", mac: "ff:ff:ff:ff:ff:ff" }), /multicast/);
