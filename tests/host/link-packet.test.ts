@@ -90,6 +90,32 @@ describe("packet: AF_PACKET socket on a veth pair in a test namespace", { skip: 
     }
   });
 
+  test("packet: a frame longer than the slot is dropped and counted (MSG_TRUNC), never truncated", async (t) => {
+    const ping = spawnSync("ping", ["-V"], { encoding: "utf8" });
+    if (ping.error || ping.status !== 0) {
+      t.skip("needs ping (iputils-ping; .ci/run installs it)");
+      return;
+    }
+    const link = env!.link;
+    const slot = new Uint8Array(link.maxFrameLen);
+    while (link.receiveInto(slot) > 0);
+    const before = link.stats();
+    for (const dev of [STACK_END, KERNEL_END]) ip(["-n", NS, "link", "set", dev, "mtu", "9000"]);
+    try {
+      ip(["-n", NS, "neigh", "replace", STACK_IP, "lladdr", formatMac(link.mac), "dev", KERNEL_END]);
+      spawnSync("ip", ["netns", "exec", NS, "ping", "-c", "1", "-s", "3000", "-W", "0.3", STACK_IP], { timeout: 5000 });
+      link.send(arpRequest(link.mac, STACK_IP, KERNEL_IP));
+      const r = await awaitFrame(link, (f, n) => {
+        const a = parseArp(f, n);
+        return a && a.op === 2 && a.senderIp === KERNEL_IP ? n : null;
+      });
+      assert.ok(r.seen.every((f) => f.length < link.maxFrameLen), "no oversized frame delivered");
+      assert.equal(link.stats().rxDropped - before.rxDropped, 1, "the 3042-byte frame was dropped and counted");
+    } finally {
+      for (const dev of [STACK_END, KERNEL_END]) ip(["-n", NS, "link", "set", dev, "mtu", "1500"]);
+    }
+  });
+
   test("packet: an unknown interface is a clear error", async () => {
     const libc = await loadLibc();
     assert.throws(() => withinNetns(libc, NS, () => PacketLink.openSync(libc, { ifname: "nosuchif0" })), /if_nametoindex nosuchif0 failed: ENODEV/);
