@@ -20,7 +20,7 @@
 
 import {
   AF_INET, check, EAGAIN, IFF_NO_PI, IFF_TAP, IFREQ_SIZE, type Libc, loadLibc, O_CLOEXEC, O_NONBLOCK, O_RDWR,
-  SIOCGIFMTU, SOCK_CLOEXEC, SOCK_DGRAM, ENOBUFS, SysError, TUNSETIFF,
+  SIOCGIFMTU, SOCK_CLOEXEC, SOCK_DGRAM, ENOBUFS, SysError, TUNSETIFF, TUNSETPERSIST,
 } from "../runtime/ffi.ts";
 import { runtime } from "../runtime/index.ts";
 import { FdWaiter } from "./fdwait.ts";
@@ -33,6 +33,11 @@ export interface TapOptions {
   mac?: Uint8Array | string;
   /** The MTU the stack assumes (default: the device's MTU as the kernel reports it). */
   mtu?: number;
+  /**
+   * Make the device persistent (TUNSETPERSIST): it outlives this link and can be
+   * attached to again by name; TapLink.removePersistent() deletes it. Default false.
+   */
+  persist?: boolean;
   /** Use this libc (default: loadLibc()). */
   libc?: Libc;
 }
@@ -101,6 +106,7 @@ export class TapLink extends LinkBase {
       new DataView(ifr.buffer).setUint16(16, IFF_TAP | IFF_NO_PI, true);
       check(libc.ioctl(fd, TUNSETIFF, ifr), "ioctl(TUNSETIFF)", options.name);
       const name = ifreqName(ifr);
+      if (options.persist) check(libc.ioctlInt(fd, TUNSETPERSIST, 1), "ioctl(TUNSETPERSIST)", name);
       let mtu = options.mtu;
       if (mtu === undefined) {
         const m = interfaceMtu(libc, name);
@@ -110,6 +116,22 @@ export class TapLink extends LinkBase {
     } catch (e) {
       libc.close(fd);
       throw e;
+    }
+  }
+
+  /**
+   * Deletes a persistent TAP device `name` (in the calling thread's namespace): attaches
+   * to it, clears TUNSETPERSIST, and closes, which removes it.
+   */
+  static removePersistent(libc: Libc, name: string): void {
+    const ifr = ifreqWithName(name);
+    new DataView(ifr.buffer).setUint16(16, IFF_TAP | IFF_NO_PI, true);
+    const fd = check(libc.open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC), "open", "/dev/net/tun");
+    try {
+      check(libc.ioctl(fd, TUNSETIFF, ifr), "ioctl(TUNSETIFF)", name);
+      check(libc.ioctlInt(fd, TUNSETPERSIST, 0), "ioctl(TUNSETPERSIST)", name);
+    } finally {
+      libc.close(fd);
     }
   }
 

@@ -48,6 +48,7 @@ export const MSG_DONTWAIT = 0x40;
 export const MSG_TRUNC = 0x20;
 export const CLONE_NEWNET = 0x40000000;
 export const TUNSETIFF = 0x400454ca;
+export const TUNSETPERSIST = 0x400454cb;
 export const IFF_TAP = 0x0002;
 export const IFF_NO_PI = 0x1000;
 export const SIOCGIFMTU = 0x8921;
@@ -70,6 +71,8 @@ export interface Libc {
   write(fd: number, buf: Uint8Array): number;
   /** ioctl(fd, request, arg) with a pointer argument (struct ifreq and the like). */
   ioctl(fd: number, request: number, arg: Uint8Array): number;
+  /** ioctl(fd, request, value) with an integer argument (TUNSETPERSIST and the like). */
+  ioctlInt(fd: number, request: number, value: number): number;
   socket(domain: number, type: number, protocol: number): number;
   bind(fd: number, addr: Uint8Array): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;

@@ -172,6 +172,31 @@ describe("tap: TAP device talking to the kernel in a test namespace", { skip: sk
     }
   });
 
+  test("tap: a persistent device outlives its link, can be attached again, and is removed on request", async () => {
+    const libc = await loadLibc();
+    const name = uniqueName("usp");
+    const exists = () => {
+      try {
+        ip(["-n", NS, "link", "show", "dev", name]);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      const l1 = withinNetns(libc, NS, () => TapLink.openSync(libc, { name, persist: true }));
+      await l1.close();
+      assert.equal(exists(), true, "still there after close");
+      const l2 = withinNetns(libc, NS, () => TapLink.openSync(libc, { name }));
+      assert.equal(l2.name, name, "attached again by name");
+      await l2.close();
+      withinNetns(libc, NS, () => TapLink.removePersistent(libc, name));
+      assert.equal(exists(), false, "removed");
+    } finally {
+      if (exists()) withinNetns(libc, NS, () => TapLink.removePersistent(libc, name));
+    }
+  });
+
   test("tap: bad options are rejected with a clear message", async () => {
     await assert.rejects(TapLink.open({ name: "a-name-longer-than-15" }), /1 to 15 bytes/);
     await assert.rejects(TapLink.open({ name: "x", mac: "ff:ff:ff:ff:ff:ff" }), /multicast/);
