@@ -28,7 +28,7 @@ import { MAC_BROADCAST } from "../util/bytes";
 import { txAcquire, txCommit, txFrameCapacity } from "../mem/rings";
 import { ifMac, ifAddr, ifMtu, nextHop, isBroadcast } from "./route";
 import { arpLookup, arpPendingAcquire, arpPendingCommit, arpPendingRelease, arpPendingFrameBytes } from "./neighbor";
-import { E_IF_STATE, E_IF_TOO_BIG } from "./errors";
+import { E_IF_STATE, E_IF_TOO_BIG, E_IF_NO_ROUTE, E_IF_NO_BUFFER } from "./errors";
 import {
   ifCount, IF_TX_FRAMES, IF_TX_DROP_RING_FULL, IF_TX_DROP_NO_ROUTE, IF_TX_DROP_TOO_BIG, IF_TX_DROP_BUSY,
   IF_IP_TX_DATAGRAMS,
@@ -162,6 +162,77 @@ export function ipv4TxAbort(): void {
   // A TX ring slot needs no release: txAcquire does not advance the ring.
   txState = TX_NONE;
   txFrame = 0;
+}
+
+// --- the TCP engine's output contract (tcp/env.ts envTxBegin / envTxSend) --------------
+//
+// TCP builds a segment before it names the destination to the IP layer, so it gets
+// the L4 area of the next TX ring slot up front and routes at send time:
+//   seg = ipv4SegmentBegin()                      // TX slot + 34, 0 when the ring is full
+//   ...build the segment at seg (checksum with pseudoHeaderSum(src, dst, 6, len))...
+//   ipv4SegmentSend(seg, len, src, dst, 6)        // route, frame, commit (or queue for ARP)
+// The fast path (next hop resolved) writes the two headers in front of the segment
+// and commits the slot: no copy. An unresolved next hop costs one copy into an ARP
+// pending buffer. A segment that is never sent costs nothing (the slot is reused).
+
+/** The L4 area of the next free TX slot (ipv4SegmentCapacity() bytes), 0 when the ring is full (counted). */
+export function ipv4SegmentBegin(): usize {
+  const f = txAcquire();
+  if (f == 0) {
+    ifCount(IF_TX_DROP_RING_FULL);
+    return 0;
+  }
+  if (txFrameCapacity() <= L4_OFFSET) return 0;
+  return f + L4_OFFSET;
+}
+
+/** Bytes available at the address ipv4SegmentBegin returns (also bounded by the MTU at send). */
+export function ipv4SegmentCapacity(): u32 {
+  return ipv4TxMaxPayload();
+}
+
+/**
+ * Sends the `len`-byte L4 payload built at `seg` (from ipv4SegmentBegin) as an
+ * IPv4 datagram `src` → `dst` of protocol `proto`. Returns 0 (sent or queued
+ * behind ARP) or the reason it was dropped (counted): E_IF_STATE when `seg` is not
+ * the current TX slot, E_IF_TOO_BIG, E_IF_NO_ROUTE, E_IF_NO_BUFFER.
+ */
+export function ipv4SegmentSend(seg: usize, len: u32, src: u32, dst: u32, proto: u8): i32 {
+  const f = seg - L4_OFFSET;
+  if (seg < L4_OFFSET || txAcquire() != f) {
+    ifCount(IF_TX_DROP_BUSY);
+    return E_IF_STATE;
+  }
+  if (len > ipv4TxMaxPayload()) {
+    ifCount(IF_TX_DROP_TOO_BIG);
+    return E_IF_TOO_BIG;
+  }
+  const hop = nextHop(dst);
+  if (hop == 0 || ifAddr == 0 || isBroadcast(dst)) {
+    ifCount(IF_TX_DROP_NO_ROUTE);
+    return E_IF_NO_ROUTE;
+  }
+  const df: u16 = proto == ip.IP_PROTO_ICMP ? 0 : ip.IPV4_FLAG_DF;
+  ip.emitHeader(f + eth.ETH_HDR_LEN, src, dst, proto, len, ipIdent, df, ip.IPV4_DEFAULT_TTL, 0);
+  ipIdent++;
+  ifCount(IF_IP_TX_DATAGRAMS);
+  const total = L4_OFFSET + len;
+  const m = arpLookup(hop);
+  if (m >= 0) {
+    eth.emitHeader(f, <u64>m, ifMac, eth.ETHERTYPE_IPV4);
+    txCommit(f, total);
+    ifCount(IF_TX_FRAMES);
+    return 0;
+  }
+  if (arpPendingFrameBytes() < total) {
+    ifCount(IF_TX_DROP_TOO_BIG);
+    return E_IF_TOO_BIG;
+  }
+  const b = arpPendingAcquire();
+  if (b == 0) return E_IF_NO_BUFFER; // counted IF_ARP_PENDING_DROP_FULL
+  eth.emitHeader(f, 0, ifMac, eth.ETHERTYPE_IPV4);
+  memory.copy(b, f, total);
+  return arpPendingCommit(hop, b, total);
 }
 
 /** True while an output is open (between ipv4TxBegin and commit/abort). */
