@@ -2,3 +2,19 @@
 export { instantiate, wasmBytes, ModuleAbortError } from "./loader.ts";
 export type { CoreExports, ModuleFlavor } from "./loader.ts";
 export { runtime } from "./runtime/index.ts";
+
+// Links (host/link/): the devices the tick loop moves frames through.
+export { createMemoryPair, MemoryLink, Prng } from "./link/memory.ts";
+export type { FaultOptions, MemoryPairOptions, MemoryPair } from "./link/memory.ts";
+export { TapLink } from "./link/tap.ts";
+export type { TapOptions } from "./link/tap.ts";
+export { PacketLink } from "./link/packet.ts";
+export type { PacketOptions } from "./link/packet.ts";
+export { PcapLink, MemoryPcapSink, pcapFileSink, readPcap } from "./link/pcap.ts";
+export type { PcapOptions, PcapSink, PcapRecord } from "./link/pcap.ts";
+export { realClock, VirtualClock } from "./link/clock.ts";
+export type { Clock } from "./link/clock.ts";
+export { parseMac, formatMac, localMac } from "./link/link.ts";
+export type { Link, LinkStats } from "./link/link.ts";
+export { createTapNamespace, createVethNamespace, netnsDelete, checkTestCidr } from "./netns.ts";
+export type { TestNamespace, TapNamespaceOptions, VethNamespaceOptions } from "./netns.ts";
