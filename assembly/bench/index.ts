@@ -2,3 +2,4 @@
 // drivers exported, built with the release flags. One re-export line per area.
 export * from "./wheel";
 export * from "./table";
+export * from "./iface";
