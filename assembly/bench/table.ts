@@ -24,28 +24,49 @@ const REMOTE_BASE: u32 = 0xc6130000; // 198.19.0.0/16
 @inline function remoteAddrOf(i: u32): u32 { return REMOTE_BASE + i / 50000; }
 @inline function remotePortOf(i: u32): u16 { return <u16>(1024 + i % 50000); }
 
+// Entry handles of tuples 0..n-1 (bench-side bookkeeping, carved with the table).
+let handles: usize = 0;
+
 /** Carves a table for `capacity` entries over `shards` shards with the secret (k0, k1). */
 export function benchTableInit(capacity: u32, shards: u32, k0: u64, k1: u64): void {
   hashSetSecret(k0, k1);
   tableInit(capacity, 1, shards);
+  handles = heap.alloc(<usize>capacity << 2);
 }
 
 /** Inserts tuples 0..n-1; returns how many went in. */
 export function benchTableFill(n: u32): u32 {
   let ok: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    if (tableInsert(ENTRY_CONN, LOCAL, 80, remoteAddrOf(i), remotePortOf(i), i + 1, 0) != 0) ok++;
+    const e = tableInsert(ENTRY_CONN, LOCAL, 80, remoteAddrOf(i), remotePortOf(i), i + 1, 0);
+    store<u32>(handles + (<usize>i << 2), e);
+    if (e != 0) ok++;
   }
   return ok;
+}
+
+/** Removes tuples 0..n-1 by their entry handles (as TCP does: it keeps its entry), scattered order. */
+export function benchTableRemoveByHandle(n: u32): u32 {
+  let removed: u32 = 0;
+  // Step 7919 (prime, coprime to the 10^k sizes): visits every index once.
+  let i: u32 = 0;
+  for (let k: u32 = 0; k < n; k++) {
+    i += 7919;
+    while (i >= n) i -= n;
+    if (tableRemove(load<u32>(handles + (<usize>i << 2))) == 0) removed++;
+  }
+  return removed;
 }
 
 /** `count` lookups of present tuples in a scattered order; returns the hits. */
 export function benchTableLookup(n: u32, count: u32): u32 {
   let hits: u32 = 0;
-  let j: u64 = 0;
+  // Scatter without a division per step: i += step (mod n), step ≈ 0.618·n.
+  const step = <u32>(<u64>n * 0x9e3779b9 >> 32) | 1;
+  let i: u32 = 0;
   for (let k: u32 = 0; k < count; k++) {
-    j += 0x9e3779b1;
-    const i = <u32>(j % <u64>n);
+    i += step;
+    if (i >= n) i -= n;
     if (tableLookup(LOCAL, 80, remoteAddrOf(i), remotePortOf(i)) != 0) hits++;
   }
   return hits;

@@ -105,11 +105,45 @@ export function hashKeyedWords(k0: u64, k1: u64, p: usize, n: u32): u64 {
 /** SipHash-1-3 of the 16 bytes a‖b (little-endian): the fast two-word form. */
 @inline
 export function hashKeyed2(k0: u64, k1: u64, a: u64, b: u64): u64 {
-  sipStart(k0, k1);
-  sipWord(a, 1);
-  sipWord(b, 1);
-  sipWord(<u64>16 << 56, 1);
-  return sipFinish(3);
+  // Hot path (every segment's table lookup): the state lives in locals, the five
+  // rounds (2 compression + 3 finalization) are written out.
+  let a0 = k0 ^ 0x736f6d6570736575;
+  let a1 = k1 ^ 0x646f72616e646f6d;
+  let a2 = k0 ^ 0x6c7967656e657261;
+  let a3 = k1 ^ 0x7465646279746573;
+  a3 ^= a;
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+  a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+  a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+  a0 ^= a;
+  a3 ^= b;
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+  a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+  a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+  a0 ^= b;
+  const m = <u64>16 << 56;
+  a3 ^= m;
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+  a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+  a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+  a0 ^= m;
+  a2 ^= 0xff;
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+  a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+  a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+  a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+  a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+  a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+  a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+  return a0 ^ a1 ^ a2 ^ a3;
 }
 
 /** SipHash-1-3 of the 32 bytes a‖b‖c‖d (e.g. a tuple plus a clock or counter). */
