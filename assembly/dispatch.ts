@@ -7,30 +7,41 @@
 //                                  → tcpTimeWaitOnTimer(node) (issue 6)
 //   TIMER_KIND_ARP                 → arpOnTimer(node)        (assembly/iface/neighbor.ts)
 //   TIMER_KIND_REASSEMBLY          → reasmOnTimer(node)      (assembly/iface/reassembly.ts)
-// Until a handler exists, its expiries are counted (C_TIMER_NO_OWNER) and dropped.
+// Kinds without a handler yet (TIME-WAIT records) are counted (C_TIMER_NO_OWNER) and dropped.
 // The node is already unlinked when the handler runs, so it may reschedule itself.
 
 import { TimerNode, TIMER_KIND_RETRANSMIT, TIMER_KIND_DELAYED_ACK, TIMER_KIND_PERSIST,
   TIMER_KIND_KEEPALIVE, TIMER_KIND_TIME_WAIT, TIMER_KIND_SYNACK, TIMER_KIND_ARP,
   TIMER_KIND_REASSEMBLY } from "./time/timer";
 import { count, C_TIMER_NO_OWNER } from "./mem/stats";
+import { TW_NODE_FLAG } from "./mem/timewait";
+import { tcpOnTimer } from "./tcp/timers";
+import { arpOnTimer } from "./iface/neighbor";
+import { reasmOnTimer } from "./iface/reassembly";
 
 export function dispatchTimer(node: usize): void {
   const kind = changetype<TimerNode>(node).kind;
   switch (kind) {
+    case TIMER_KIND_TIME_WAIT:
+      if (changetype<TimerNode>(node).flags == TW_NODE_FLAG) {
+        // A TIME-WAIT record (mem/timewait.ts): its handler comes with issue 6.
+        count(C_TIMER_NO_OWNER);
+        break;
+      }
+      tcpOnTimer(node);
+      break;
     case TIMER_KIND_RETRANSMIT:
     case TIMER_KIND_DELAYED_ACK:
     case TIMER_KIND_PERSIST:
     case TIMER_KIND_KEEPALIVE:
-    case TIMER_KIND_TIME_WAIT:
     case TIMER_KIND_SYNACK:
-      // TCP (helper C): tcpOnTimer(node) once assembly/tcp/timers.ts exists.
-      count(C_TIMER_NO_OWNER);
+      tcpOnTimer(node);
       break;
     case TIMER_KIND_ARP:
+      arpOnTimer(node);
+      break;
     case TIMER_KIND_REASSEMBLY:
-      // Interface (helper A): arpOnTimer / reasmOnTimer once they exist.
-      count(C_TIMER_NO_OWNER);
+      reasmOnTimer(node);
       break;
     default:
       count(C_TIMER_NO_OWNER);
