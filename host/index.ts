@@ -18,3 +18,7 @@ export { parseMac, formatMac, localMac } from "./link/link.ts";
 export type { Link, LinkStats } from "./link/link.ts";
 export { createTapNamespace, createVethNamespace, netnsDelete, checkTestCidr } from "./netns.ts";
 export type { TestNamespace, TapNamespaceOptions, VethNamespaceOptions } from "./netns.ts";
+
+// The core's ABI mirror and typed wrapper (config, init, tick, rings, counters).
+export { StackCore, StackInitError } from "./stack-core.ts";
+export * as abi from "./abi.ts";
