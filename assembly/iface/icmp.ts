@@ -95,6 +95,13 @@ function echoReply(dst: u32, p: usize, len: u32): i32 {
   return r;
 }
 
+/** True when the ICMP message at `data` is a query (echo, timestamp, information, address mask). */
+function isIcmpQuery(data: usize, dataLen: u32): bool {
+  if (dataLen == 0) return false;
+  const t = load<u8>(data);
+  return t == icmp.ICMP_ECHO_REPLY || t == icmp.ICMP_ECHO_REQUEST || (t >= 13 && t <= 18);
+}
+
 /**
  * Sends an ICMP error of `type`/`code` about a received datagram: `hdr` is its IP
  * header (`hdrLen` bytes, options included), `data` the start of its payload
@@ -108,9 +115,9 @@ export function icmpSendError(type: u8, code: u8, dgram: Ipv4Repr, hdr: usize, h
     ifCount(IF_ICMP_ERR_SUPPRESSED);
     return E_IF_NOT_FOR_US;
   }
-  if (dgram.protocol == ip.IP_PROTO_ICMP) {
-    // Never about an ICMP error (RFC 1122 §3.2.2); queries (echo) would be fine
-    // but we only emit errors for unknown protocols and reassembly, never ICMP.
+  if (dgram.protocol == ip.IP_PROTO_ICMP && !isIcmpQuery(data, dataLen)) {
+    // Never about an ICMP error (RFC 1122 §3.2.2 "MUST NOT ... an ICMP error
+    // message"); an ICMP message we cannot see the type of counts as one.
     ifCount(IF_ICMP_ERR_SUPPRESSED);
     return E_IF_NOT_FOR_US;
   }

@@ -11,7 +11,7 @@ import {
   ifStat, ifDispositionSum, IF_RX_FRAMES, IF_IP_FRAG_HELD, IF_IP_REASM_OK, IF_ICMP_ECHO_REQUEST,
   IF_ICMP_TX_ECHO_REPLY, IF_IP_FRAG_DROP_OVERLAP, IF_IP_FRAG_DROP_DUPLICATE, IF_IP_REASM_TIMEOUT,
   IF_ICMP_TX_TIME_EXCEEDED, IF_IP_FRAG_DROP_TOO_BIG, IF_IP_FRAG_DROP_NO_BUFFER, IF_IP_FRAG_DROP_MALFORMED,
-  IF_IP_FRAG_DROP_TOO_MANY_HOLES, IF_IP_DELIVER_TCP,
+  IF_IP_FRAG_DROP_TOO_MANY_HOLES, IF_IP_DELIVER_TCP, IF_ICMP_ERR_SUPPRESSED,
 } from "../../assembly/iface/stats";
 import { ARP_REQUEST } from "../fixtures/frames";
 import { setup, inject, injectMem, txPop, txPending, txDrain, poppedLen, advance, strayTimers, OUR_MAC, PEER_MAC, OUR_IP, PEER_IP } from "../fixtures/iface-harness";
@@ -141,8 +141,11 @@ describe("IPv4 reassembly", () => {
     expect(reasmLive()).toBe(0);
     expect(ifStat(IF_IP_REASM_TIMEOUT)).toBe(1);
     expect(strayTimers).toBe(0);
-    // ICMP time exceeded only for non-ICMP datagrams we would quote; ICMP ones are not answered.
-    expect(ifStat(IF_ICMP_TX_TIME_EXCEEDED)).toBe(0);
+    // The first fragment (an echo request, a query) is here: time exceeded is sent.
+    expect(ifStat(IF_ICMP_TX_TIME_EXCEEDED)).toBe(1);
+    const te = txPop();
+    expect(icmp.msgType(te + 34)).toBe(icmp.ICMP_TIME_EXCEEDED);
+    expect(load<u8>(te + 34 + 8 + 20)).toBe(icmp.ICMP_ECHO_REQUEST); // quoted data
     // The missing middle arrives too late: it starts a new datagram, which is held.
     send(echoMsg, 8, 400, 400, true);
     expect(ifStat(IF_IP_REASM_OK)).toBe(0);
@@ -162,6 +165,18 @@ describe("IPv4 reassembly", () => {
     expect(icmp.verifyChecksum(m, poppedLen - 34)).toBe(true);
     expect(poppedLen - 34).toBe(8 + 20 + 8);
     expect(ip.ident(m + 8)).toBe(9);
+  });
+
+  test("no time exceeded about an ICMP error datagram (RFC 1122 §3.2.2)", () => {
+    fresh();
+    const m = makeEcho();
+    icmp.setMsgType(m, icmp.ICMP_DEST_UNREACH);
+    send(m, 13, 0, 400, true);
+    advance(30000);
+    expect(ifStat(IF_IP_REASM_TIMEOUT)).toBe(1);
+    expect(ifStat(IF_ICMP_TX_TIME_EXCEEDED)).toBe(0);
+    expect(ifStat(IF_ICMP_ERR_SUPPRESSED)).toBe(1);
+    expect(txPending()).toBe(0);
   });
 
   test("without the first fragment no time exceeded is sent", () => {
