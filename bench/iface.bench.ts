@@ -21,6 +21,7 @@ const N_PARSE = 2_000_000;
 const { exports: ex } = await instantiate("bench");
 const rc = ex.benchIfaceSetup();
 if (rc !== 0) throw new Error(`benchIfaceSetup failed: ${rc}`);
+const heapTop0 = ex.benchIfaceHeapTop();
 
 type Case = { name: string; n: number; run: (n: number) => number; expect: (n: number, r: number) => boolean };
 const cases: Case[] = [
@@ -46,6 +47,8 @@ for (const c of cases) {
   results.push({ name: c.name, nsPerOp: m, perSec: 1e9 / m, spread: `${Math.min(...ns).toFixed(1)}–${Math.max(...ns).toFixed(1)}` });
 }
 
+// Zero allocation after init: the stub allocator's top did not move over millions of frames.
+if (ex.benchIfaceHeapTop() !== heapTop0) throw new Error("the interface allocated after init");
 const st = readIfaceStats(ex.memory, ex.benchIfaceStatsPtr(), ex.benchIfaceStatsCount());
 if (st.rx_frames !== ifaceDispositionSum(st)) throw new Error("counters do not account for every frame");
 
@@ -59,4 +62,4 @@ for (const r of results) {
 const ratio = results[3].nsPerOp / results[2].nsPerOp;
 console.log(`\nTCP parse + checksum adds ${(results[3].nsPerOp - results[2].nsPerOp).toFixed(1)} ns (×${ratio.toFixed(2)}); ` +
   `the RX ring costs ${(results[0].nsPerOp - results[1].nsPerOp).toFixed(1)} ns per echo. ` +
-  `Counters: rx_frames=${st.rx_frames}, icmp_tx_echo_reply=${st.icmp_tx_echo_reply}, ip_deliver_tcp=${st.ip_deliver_tcp}.`);
+  `Heap top unchanged (${heapTop0}). Counters: rx_frames=${st.rx_frames}, icmp_tx_echo_reply=${st.icmp_tx_echo_reply}, ip_deliver_tcp=${st.ip_deliver_tcp}.`);

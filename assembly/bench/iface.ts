@@ -30,6 +30,7 @@ import { ifaceInit, ifaceInput, setTcpInput } from "../iface/interface";
 import { arpOnTimer } from "../iface/neighbor";
 import { reasmOnTimer } from "../iface/reassembly";
 import { ifStat, ifStatsPtr, IF_STAT_COUNT, IF_ICMP_TX_ECHO_REPLY } from "../iface/stats";
+import { heapTop } from "../mem/layout";
 
 const OUR_MAC: u64 = 0x020000000001;
 const PEER_MAC: u64 = 0x525400123456;
@@ -163,4 +164,9 @@ export function benchIfaceStatsPtr(): usize {
 
 export function benchIfaceStatsCount(): u32 {
   return IF_STAT_COUNT;
+}
+
+/** The stub allocator's top (mem/layout.ts probe): must not move while the loops run. */
+export function benchIfaceHeapTop(): usize {
+  return heapTop();
 }
