@@ -22,3 +22,13 @@ export type { TestNamespace, TapNamespaceOptions, VethNamespaceOptions } from ".
 // The core's ABI mirror and typed wrapper (config, init, tick, rings, counters).
 export { StackCore, StackInitError } from "./stack-core.ts";
 export * as abi from "./abi.ts";
+
+// The stack: tick loop, Stack, node:net-compatible API, Node-style errors.
+export { Stack, pumpStacks, checkStackOptions } from "./stack.ts";
+export type { StackOptions, StackStats } from "./stack.ts";
+export { Driver, Pump } from "./driver.ts";
+export type { DriverStats, DriverMode, PumpOptions, PumpResult } from "./driver.ts";
+export { Socket, Server } from "./net/index.ts";
+export type { Net, SocketConnectOptions, SocketConstructorOptions, ServerOptions } from "./net/index.ts";
+export { systemError, errorCodeName } from "./errors.ts";
+export type { UstackError } from "./errors.ts";

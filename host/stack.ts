@@ -1,0 +1,353 @@
+// Stack: one core module instance on one link, with its tick loop and net API.
+//
+//   const stack = await Stack.create({ link, ipv4: "198.18.0.2/24", gateway: "198.18.0.1" });
+//   stack.net.createServer((s) => s.pipe(s)).listen(7);
+//   ...
+//   await stack.close();   // releases the link and every timer: the process can exit
+//
+// What create() does, in order (any failure closes nothing it did not open and
+// throws with a message naming the option):
+//   1. validate the options (types, ranges, address/prefix, gateway on the subnet)
+//   2. instantiate the module (release build unless told otherwise)
+//   3. write the config block, init(nowUs)                      (host/stack-core.ts)
+//   4. ifaceInit(mac, addr, prefix, gateway, mtu, ...)          interface + TCP wiring
+//   5. TCP settings (timeWaitMs), the driver, the net API; ifaceLinkUp (gratuitous ARP)
+//   6. loop mode: start the tick loop. manual mode: a Pump drives it.
+//
+// Ownership: the Stack owns the module instance and the link (close() closes it);
+// the app owns nothing in linear memory — sockets only hold handles.
+
+import * as loader from "@assemblyscript/loader";
+import { instantiate, ModuleAbortError, type CoreExports, type ModuleFlavor } from "./loader.ts";
+import { StackCore } from "./stack-core.ts";
+import type { StackConfig } from "./abi.ts";
+import type { Link } from "./link/link.ts";
+import { checkMac, formatMac } from "./link/link.ts";
+import { realClock, VirtualClock, type Clock } from "./link/clock.ts";
+import { Driver, Pump, type DriverMode, type DriverStats } from "./driver.ts";
+import { TcpCore, TCP_EXPORTS, missingExports, parseIpv4Cidr, ipv4ToU32, u32ToIpv4, maskOf } from "./net/core.ts";
+import { NetContext } from "./net/context.ts";
+import { createNet, type Net } from "./net/index.ts";
+import { Socket } from "./net/socket.ts";
+import { Server } from "./net/server.ts";
+import { IFACE_STAT_NAMES, readIfaceStats } from "./iface-stats.ts";
+
+export interface StackOptions {
+  /** The link the stack sends and receives frames on (the stack closes it). */
+  link: Link;
+  /** Our address and prefix, "a.b.c.d/len". */
+  ipv4: string;
+  /** Default gateway on our subnet (optional). */
+  gateway?: string;
+  /** Our MAC (default: the link's). */
+  mac?: string | Uint8Array;
+  /** IP MTU (default: the link's). */
+  mtu?: number;
+  /** Endpoints for connections (default 1024). */
+  maxConnections?: number;
+  maxListeners?: number;
+  syncacheEntries?: number;
+  maxTimeWait?: number;
+  /** TIME-WAIT duration in ms (default 60 000; SPEC §5 allows milliseconds for tests). */
+  timeWaitMs?: number;
+  /** Connection-table shards, a power of two 1..256 (default 256). */
+  shards?: number;
+  chunkCount?: number;
+  chunkSize?: number;
+  rxSlots?: number;
+  txSlots?: number;
+  slotSize?: number;
+  eventRingSize?: number;
+  useTimerWheel?: boolean;
+  /** ARP cache entries, frames waiting for ARP, reassembly slots and size. */
+  arpEntries?: number;
+  arpPending?: number;
+  reasmSlots?: number;
+  reasmMaxBytes?: number;
+  /** 16-byte secret for the table hash and ISNs (default: host entropy). */
+  secret?: Uint8Array;
+  /** Time source (default: real time; a VirtualClock selects manual mode). */
+  clock?: Clock;
+  /** "loop" runs by itself; "manual" is stepped by a Pump (default from the clock). */
+  mode?: DriverMode;
+  /** Module build to load (default "release"). */
+  flavor?: ModuleFlavor;
+  /** Module bytes to use instead of the built file (embedding, bundlers). */
+  wasm?: Uint8Array;
+}
+
+export interface StackStats {
+  /** Core counters (assembly/mem/stats.ts), by name. */
+  core: Record<string, number>;
+  /** Memory accounting, bytes. */
+  memory: Record<string, number>;
+  /** Interface layer counters (Ethernet/ARP/IPv4/ICMP), when the module exports them. */
+  iface: Record<string, number>;
+  /** TCP engine counters (statSegsIn, ...), when the module exports them. */
+  tcp: Record<string, number>;
+  /** The link's counters (and driver-specific extras). */
+  link: Record<string, unknown>;
+  /** The tick loop's counters. */
+  driver: DriverStats;
+}
+
+/** Exports Stack needs beyond the base ABI (configAddr, abiBase, init, tick). */
+export const STACK_EXPORTS = ["ifaceInit", "ifaceLinkUp"] as const;
+
+function intOption(o: Record<string, unknown>, name: string, lo: number, hi: number): number | undefined {
+  const v = o[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
+    throw new RangeError(`ustack: option ${name} must be an integer from ${lo} to ${hi} (got ${JSON.stringify(v)})`);
+  }
+  return v;
+}
+
+const KNOWN_OPTIONS = new Set([
+  "link", "ipv4", "gateway", "mac", "mtu", "maxConnections", "maxListeners", "syncacheEntries",
+  "maxTimeWait", "timeWaitMs", "shards", "chunkCount", "chunkSize", "rxSlots", "txSlots", "slotSize",
+  "eventRingSize", "useTimerWheel", "arpEntries", "arpPending", "reasmSlots", "reasmMaxBytes", "secret",
+  "clock", "mode", "flavor", "wasm",
+]);
+
+interface Checked {
+  config: StackConfig;
+  addr: number;
+  prefixLen: number;
+  gateway: number;
+  mac: Uint8Array;
+  mtu: number;
+  timeWaitMs: number | undefined;
+  arpEntries: number;
+  arpPending: number;
+  reasmSlots: number;
+  reasmMaxBytes: number;
+  mode: DriverMode;
+  clock: Clock;
+}
+
+/** Validates every option; throws TypeError/RangeError naming the option. */
+export function checkStackOptions(options: StackOptions): Checked {
+  if (options === null || typeof options !== "object") throw new TypeError("ustack: Stack.create needs an options object");
+  for (const k of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(k)) throw new TypeError(`ustack: unknown option ${k}`);
+  }
+  const link = options.link;
+  if (!link || typeof link.receiveBatch !== "function" || typeof link.send !== "function" || typeof link.waitReadable !== "function") {
+    throw new TypeError("ustack: option link must be a Link (host/link: memory pair end, TapLink, PacketLink, PcapLink)");
+  }
+  if (link.closed) throw new TypeError("ustack: option link is already closed");
+  const o = options as unknown as Record<string, unknown>;
+  const { addr, prefixLen } = parseIpv4Cidr(options.ipv4, "ustack: option ipv4");
+  const mask = maskOf(prefixLen);
+  if (addr === 0 || addr >>> 24 === 127 || addr >>> 28 === 14 || addr === 0xffffffff) {
+    throw new RangeError(`ustack: option ipv4 ${options.ipv4} is not a unicast host address`);
+  }
+  if (prefixLen < 31 && ((addr & ~mask) >>> 0 === 0 || (addr | mask) >>> 0 === 0xffffffff)) {
+    throw new RangeError(`ustack: option ipv4 ${options.ipv4} is the network or broadcast address of its subnet`);
+  }
+  let gateway = 0;
+  if (options.gateway !== undefined) {
+    gateway = ipv4ToU32(options.gateway, "ustack: option gateway");
+    if (gateway === addr) throw new RangeError(`ustack: option gateway ${options.gateway} is our own address`);
+    if (((gateway & mask) >>> 0) !== ((addr & mask) >>> 0)) {
+      throw new RangeError(`ustack: option gateway ${options.gateway} is not on our subnet ${u32ToIpv4((addr & mask) >>> 0)}/${prefixLen}`);
+    }
+  }
+  const mac = checkMac(options.mac ?? link.mac, "ustack: option mac");
+  if (mac.every((b) => b === 0)) throw new RangeError("ustack: option mac must not be 00:00:00:00:00:00");
+  const mtu = intOption(o, "mtu", 68, 65535) ?? link.mtu;
+  if (mtu > link.mtu) throw new RangeError(`ustack: option mtu ${mtu} exceeds the link's MTU ${link.mtu}`);
+  const config: StackConfig = {
+    maxConnections: intOption(o, "maxConnections", 1, 1 << 22),
+    maxListeners: intOption(o, "maxListeners", 1, 1 << 20),
+    syncacheEntries: intOption(o, "syncacheEntries", 1, 1 << 22),
+    maxTimeWait: intOption(o, "maxTimeWait", 1, 1 << 22),
+    chunkCount: intOption(o, "chunkCount", 1, 1 << 24),
+    chunkSize: intOption(o, "chunkSize", 64, 32768),
+    rxSlots: intOption(o, "rxSlots", 1, 1 << 20),
+    txSlots: intOption(o, "txSlots", 1, 1 << 20),
+    slotSize: intOption(o, "slotSize", 128, 65536),
+    eventRingSize: intOption(o, "eventRingSize", 1, 1 << 22),
+    shards: intOption(o, "shards", 1, 256),
+  };
+  for (const k of ["rxSlots", "txSlots", "eventRingSize", "shards"] as const) {
+    const v = config[k];
+    if (v !== undefined && (v & (v - 1)) !== 0) throw new RangeError(`ustack: option ${k} must be a power of two (got ${v})`);
+  }
+  if (options.useTimerWheel !== undefined) {
+    if (typeof options.useTimerWheel !== "boolean") throw new TypeError("ustack: option useTimerWheel must be a boolean");
+    config.useTimerWheel = options.useTimerWheel;
+  }
+  if (options.secret !== undefined) {
+    if (!(options.secret instanceof Uint8Array) || options.secret.byteLength !== 16) throw new TypeError("ustack: option secret must be a Uint8Array of 16 bytes");
+    config.secret = options.secret;
+  }
+  const slot = config.slotSize ?? 2048;
+  if (slot - 16 < link.maxFrameLen) {
+    throw new RangeError(`ustack: option slotSize ${slot} holds frames up to ${slot - 16} bytes; the link needs ${link.maxFrameLen} (MTU ${link.mtu})`);
+  }
+  const timeWaitMs = intOption(o, "timeWaitMs", 0, 0xffffffff);
+  const clock = options.clock ?? realClock;
+  if (typeof clock.nowUs !== "function") throw new TypeError("ustack: option clock must have nowUs()");
+  const mode = options.mode ?? (clock instanceof VirtualClock ? "manual" : "loop");
+  if (mode !== "loop" && mode !== "manual") throw new TypeError(`ustack: option mode must be "loop" or "manual" (got ${JSON.stringify(mode)})`);
+  if (options.flavor !== undefined && !["release", "debug"].includes(options.flavor)) {
+    throw new TypeError(`ustack: option flavor must be "release" or "debug"`);
+  }
+  if (options.wasm !== undefined && !(options.wasm instanceof Uint8Array)) throw new TypeError("ustack: option wasm must be a Uint8Array of module bytes");
+  return {
+    config, addr, prefixLen, gateway, mac, mtu, timeWaitMs, clock, mode,
+    arpEntries: intOption(o, "arpEntries", 1, 65536) ?? 64,
+    arpPending: intOption(o, "arpPending", 0, 65536) ?? 64,
+    reasmSlots: intOption(o, "reasmSlots", 0, 1024) ?? 4,
+    reasmMaxBytes: intOption(o, "reasmMaxBytes", 8, 65515) ?? 65515,
+  };
+}
+
+/** Instantiates module bytes with the same imports as host/loader.ts. */
+async function instantiateBytes(bytes: Uint8Array): Promise<CoreExports> {
+  let mem: WebAssembly.Memory | null = null;
+  const readStr = (ptr: number): string => {
+    if (!mem || ptr === 0) return "";
+    const len = new Uint32Array(mem.buffer)[(ptr - 4) >>> 2] >>> 1;
+    return String.fromCharCode(...new Uint16Array(mem.buffer, ptr, len));
+  };
+  const imports = {
+    env: {
+      abort(msg: number, file: number, line: number, col: number): never {
+        throw new ModuleAbortError(`ustack core abort: ${readStr(msg)} at ${readStr(file)}:${line}:${col}`);
+      },
+      seed: () => Date.now(),
+    },
+  };
+  const { exports } = await loader.instantiate(bytes, imports);
+  mem = (exports as unknown as CoreExports).memory;
+  return exports as unknown as CoreExports;
+}
+
+function macToBigInt(mac: Uint8Array): bigint {
+  let v = 0n;
+  for (const b of mac) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+function num(v: unknown): number {
+  if (typeof v === "bigint") return Number(v);
+  if (typeof v === "number") return v;
+  if (v && typeof v === "object" && "value" in v) return num((v as { value: unknown }).value);
+  return NaN;
+}
+
+export class Stack {
+  /** node:net-compatible API on this stack. */
+  readonly net: Net;
+  /** Our address ("a.b.c.d") and prefix length. */
+  readonly address: string;
+  readonly prefixLen: number;
+  readonly mac: string;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    readonly core: StackCore,
+    readonly tcp: TcpCore,
+    readonly driver: Driver,
+    private readonly ctx: NetContext,
+    checked: Checked,
+  ) {
+    this.net = createNet(ctx);
+    this.address = u32ToIpv4(checked.addr);
+    this.prefixLen = checked.prefixLen;
+    this.mac = formatMac(checked.mac);
+  }
+
+  /** Builds a stack on `options.link`; rejects invalid options with a message naming the option. */
+  static async create(options: StackOptions): Promise<Stack> {
+    const c = checkStackOptions(options);
+    const exports = options.wasm ? await instantiateBytes(options.wasm) : (await instantiate(options.flavor ?? "release")).exports;
+    const missing = missingExports(exports, [...STACK_EXPORTS, ...TCP_EXPORTS]);
+    if (missing.length) {
+      throw new Error(`ustack: the core module does not export ${missing.join(", ")} (the TCP/interface integration is not wired into assembly/index.ts; see docs/api.md "Core exports")`);
+    }
+    const core = StackCore.init(exports, c.config, BigInt(Math.floor(c.clock.nowUs())));
+    const rc = exports.ifaceInit(macToBigInt(c.mac), c.addr, c.prefixLen, c.gateway, c.mtu, c.arpEntries, c.arpPending, c.reasmSlots, c.reasmMaxBytes) | 0;
+    if (rc !== 0) throw new RangeError(`ustack: the interface rejected its configuration (code ${rc}): check ipv4, gateway, mac, mtu, arpEntries, arpPending, reasmSlots, reasmMaxBytes`);
+    if (c.timeWaitMs !== undefined) {
+      if (typeof exports.tcpSetTimeWaitMs !== "function") throw new Error("ustack: option timeWaitMs needs the core export tcpSetTimeWaitMs(ms: u32)");
+      exports.tcpSetTimeWaitMs(c.timeWaitMs >>> 0);
+    }
+    const tcp = new TcpCore(exports);
+    let ctx: NetContext | null = null;
+    const driver = new Driver(core, options.link, c.clock, (t, h, a0, a1) => ctx?.onEvent(t, h, a0, a1), c.mode);
+    ctx = new NetContext(tcp, driver, c.addr, u32ToIpv4(c.addr));
+    const stack = new Stack(core, tcp, driver, ctx, c);
+    exports.ifaceLinkUp(); // gratuitous ARP (a full TX ring only loses the announcement)
+    driver.flushTx();
+    driver.start();
+    return stack;
+  }
+
+  /** Every counter: core, memory, interface, TCP, link, tick loop. */
+  stats(): StackStats {
+    const x = this.core.exports;
+    const core: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.core.counters())) core[k] = Number(v);
+    const iface: Record<string, number> = {};
+    if (typeof x.ifaceStatsPtr === "function") {
+      const count = typeof x.ifaceStatsCount === "function" ? x.ifaceStatsCount() >>> 0 : IFACE_STAT_NAMES.length;
+      try {
+        for (const [k, v] of Object.entries(readIfaceStats(x.memory, x.ifaceStatsPtr() >>> 0, count))) iface[k] = Number(v);
+      } catch {
+        // A module with a different counter list: leave the section empty rather than mislabel.
+      }
+    }
+    const tcp: Record<string, number> = {};
+    for (const [k, v] of Object.entries(x)) {
+      if (/^stat[A-Z]/.test(k)) {
+        const n = num(v);
+        if (!Number.isNaN(n)) tcp[k[4].toLowerCase() + k.slice(5)] = n;
+      }
+    }
+    return {
+      core,
+      memory: this.core.memoryStats(),
+      iface,
+      tcp,
+      link: { kind: this.driver.link.kind, name: this.driver.link.name, ...this.driver.link.stats() },
+      driver: this.driver.stats(),
+    };
+  }
+
+  /** The link this stack runs on. */
+  get link(): Link {
+    return this.driver.link;
+  }
+
+  get clock(): Clock {
+    return this.driver.clock;
+  }
+
+  /**
+   * Destroys every socket and server, stops the tick loop and host timers, and closes
+   * the link. Idempotent. Afterwards nothing of the stack keeps the process alive.
+   */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        this.ctx.closing = true;
+        for (const t of this.ctx.targets()) {
+          if (t instanceof Socket) t.destroy();
+          else if (t instanceof Server) t.destroyAll();
+        }
+        this.driver.step(); // let the FIN/RSTs of the destroyed sockets go out
+        await this.driver.close();
+      })();
+    }
+    return this.closing;
+  }
+}
+
+/** A Pump over stacks that share one VirtualClock (tests, benchmarks). */
+export function pumpStacks(clock: VirtualClock, ...stacks: Stack[]): Pump {
+  return new Pump(clock, stacks.map((s) => s.driver));
+}
