@@ -308,7 +308,7 @@ describe("break: rings", () => {
     expect(clobbered).toBe(false, "txCommit wrote its slot header into a foreign buffer");
   });
 
-  // BUG (low): ringsCheck (rings.ts:72-78), which ringsInit relies on, accepts
+  // BUG (low): ringsCheck (rings.ts:71-77), which ringsInit relies on, accepts
   // parameters whose byte size does not fit in u32: ringsCheck(65536, 1, 65536) is OK,
   // ringsInit then computes <usize>(2^32) = 0 and carves a 0-byte RX region behind a
   // 65536×64 KiB header. stackInit is safe (configBytes refuses > 1 GiB first), but

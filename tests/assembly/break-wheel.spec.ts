@@ -233,10 +233,10 @@ describe("break: timer queues, properties that hold", () => {
 });
 
 describe("break: timer queues, defects", () => {
-  // BUG: wheel.ts:267-290 (nextExpiration) and :245 (nextEventDistance) search level 0
+  // BUG: wheel.ts:274 (nextExpiration) and :250-256 (nextEventDistance) search level 0
   // from slot cur+1, wrapping: inside a handler the level-0 slot being processed may
   // still hold timers due NOW (slot-mates not yet popped), and they are reported as
-  // 256 ticks away instead of 0. V1 (list.ts:86) answers 0. Any handler that sleeps or
+  // 256 ticks away instead of 0. V1 (list.ts:87) answers 0. Any handler that sleeps or
   // decides on nextExpiration() (e.g. "is another timer due now?") is misled.
   // Reproduction: schedule A and B both +5; in the first handler call
   // nextExpiration() → 256 (V2) vs 0 (V1).
@@ -251,7 +251,7 @@ describe("break: timer queues, defects", () => {
 
   // BUG (documentation/semantics): list.ts header says "Semantics are identical to
   // TimerWheel" and V1 fires same-tick timers in scheduling order (FIFO), but V2's
-  // slot lists are LIFO (wheel.ts:153-160, link pushes at the head), and a cascade
+  // slot lists are LIFO (wheel.ts:162-167, link pushes at the head), and a cascade
   // reverses them again. So switching use_timer_wheel_v2 changes the order in which
   // same-tick handlers run (e.g. the order frames of two connections leave on the wire).
   xtest("V1 and V2 fire timers that expire on the same tick in the same order", () => {
