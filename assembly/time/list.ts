@@ -10,7 +10,10 @@
 //
 // Semantics are identical to TimerWheel (delay clamps, reschedule cancels first,
 // `elapsed` equals the node's expiry while its handler runs, tickTo to the past is a
-// no-op), so the same model test runs against both.
+// no-op, tick/tickTo from a handler is refused), so the same model test runs against
+// both. One thing is unspecified in both: the order in which timers due on the same
+// tick fire (the list fires them in scheduling order, the wheel in slot-list order).
+// So switching queues may change the order of same-tick work, never its tick.
 
 import { TimerNode, TimerHandler, LEVEL_IDLE, LEVEL_LIST, NO_TIMER } from "./timer";
 import { MAX_DELAY, TickCounts } from "./wheel";
@@ -23,6 +26,8 @@ export class TimerList {
   totalExpired: u64 = 0;
   readonly last: TickCounts = new TickCounts();
   handler: TimerHandler;
+  private advancing: bool = false;
+  refusedReentrant: u32 = 0;
 
   constructor(startTick: u64, handler: TimerHandler) {
     this.elapsed = startTick;
@@ -67,9 +72,11 @@ export class TimerList {
   }
 
   tickTo(t: u64): u32 {
+    if (this.advancing) { this.refusedReentrant++; return 0; }
     this.last.expired = 0;
     this.last.cascaded = 0;
     if (<i64>(t - this.elapsed) <= 0) return 0;
+    this.advancing = true;
     while (this.head != 0) {
       const p = this.head;
       const e = changetype<TimerNode>(p).expiresAt;
@@ -81,6 +88,7 @@ export class TimerList {
       this.handler(p);
     }
     this.elapsed = t;
+    this.advancing = false;
     return this.last.expired;
   }
 

@@ -74,6 +74,10 @@ export class TimerWheel {
   /** Totals since construction (stats). */
   totalExpired: u64 = 0;
   totalCascaded: u64 = 0;
+  /** True while tick()/tickTo() runs: a handler's own tick()/tickTo() is refused. */
+  private advancing: bool = false;
+  /** tick()/tickTo() calls refused because a handler made them (time only moves from outside). */
+  refusedReentrant: u32 = 0;
   /** Ticks actually processed (visited) since construction: tickTo skips empty ones. */
   visited: u64 = 0;
   /** Result of the last tick()/tickTo(). */
@@ -215,22 +219,31 @@ export class TimerWheel {
 
   /** Advances one tick, firing what is due. Returns the number of timers fired. */
   tick(): u32 {
+    if (this.advancing) { this.refusedReentrant++; return 0; }
+    this.advancing = true;
     this.last.expired = 0;
     this.last.cascaded = 0;
     this.elapsed += 1;
     this.process(this.elapsed);
+    this.advancing = false;
     return this.last.expired;
   }
 
   /**
    * Advances to tick `t`, visiting only ticks where an occupied slot is due (found
-   * via the masks). A `t` in the past (or now) is a no-op. Returns timers fired.
+   * via the masks). A `t` in the past (or now) is a no-op; "past" means t − now,
+   * taken as a signed 64-bit distance, is ≤ 0 (the host's ms clock is far below
+   * 2^63, so a forward jump is never mistaken for the past). Called from inside a
+   * handler it is refused (returns 0, counted in refusedReentrant): time only
+   * moves from outside. Returns timers fired.
    */
   tickTo(t: u64): u32 {
+    if (this.advancing) { this.refusedReentrant++; return 0; }
     this.last.expired = 0;
     this.last.cascaded = 0;
     const span = t - this.elapsed;
     if (<i64>span <= 0) return 0;
+    this.advancing = true;
     while (true) {
       const ev = this.nextEventDistance();
       if (ev > t - this.elapsed) break; // also when ev == NO_TIMER
@@ -238,6 +251,7 @@ export class TimerWheel {
       this.process(this.elapsed);
     }
     this.elapsed = t;
+    this.advancing = false;
     return this.last.expired;
   }
 
@@ -249,6 +263,7 @@ export class TimerWheel {
    */
   nextEventDistance(): u64 {
     const now = this.elapsed;
+    if (this.dueNow()) return 0;
     // Fast path: an occupied level-0 slot before level 0 wraps is the next event,
     // since every higher-level event lies on a multiple of 256 at or after the wrap.
     const cur0 = <u32>now & 255;
@@ -274,6 +289,7 @@ export class TimerWheel {
   nextExpiration(): u64 {
     let best = NO_TIMER;
     const now = this.elapsed;
+    if (this.dueNow()) return 0;
     for (let level: u32 = 0; level < WHEEL_LEVELS; level++) {
       const shift = <u64>(level << 3);
       const cur = <u32>(now >> shift) & 255;
@@ -288,6 +304,15 @@ export class TimerWheel {
       if (dist < best) best = dist;
     }
     return best;
+  }
+
+  /**
+   * True when the level-0 slot of the current tick still holds timers: only while a
+   * handler runs (its slot-mates are due now and not yet popped); otherwise that slot
+   * is always empty.
+   */
+  @inline private dueNow(): bool {
+    return load<usize>(this.headAt(0, <u32>this.elapsed & 255)) != 0;
   }
 
   /** Minimum expiry in slot `s` of `level` (≥ 1), cached per level. */
