@@ -9,10 +9,11 @@
 // throws with a message naming the option):
 //   1. validate the options (types, ranges, address/prefix, gateway on the subnet)
 //   2. instantiate the module (release build unless told otherwise)
-//   3. write the config block, init(nowUs)                      (host/stack-core.ts)
-//   4. ifaceInit(mac, addr, prefix, gateway, mtu, ...)          interface + TCP wiring
-//   5. TCP settings (timeWaitMs), the driver, the net API; ifaceLinkUp (gratuitous ARP)
-//   6. loop mode: start the tick loop. manual mode: a Pump drives it.
+//   3. write the config block (memory fields through host/stack-core.ts, interface and
+//      TCP fields at the offsets the module exports: CFG_MAC_LO, CFG_IPV4_ADDR, ...),
+//      then init(nowUs): the module validates everything and carves all memory
+//   4. the driver, the net API; linkUp() (gratuitous ARP)
+//   5. loop mode: start the tick loop. manual mode: a Pump drives it.
 //
 // Ownership: the Stack owns the module instance and the link (close() closes it);
 // the app owns nothing in linear memory — sockets only hold handles.
@@ -30,7 +31,8 @@ import { NetContext } from "./net/context.ts";
 import { createNet, type Net } from "./net/index.ts";
 import { Socket } from "./net/socket.ts";
 import { Server } from "./net/server.ts";
-import { IFACE_STAT_NAMES, readIfaceStats } from "./iface-stats.ts";
+import { IFACE_STAT_NAMES } from "./iface-stats.ts";
+import { COUNTER_NAMES } from "./abi.ts";
 
 export interface StackOptions {
   /** The link the stack sends and receives frames on (the stack closes it). */
@@ -81,9 +83,9 @@ export interface StackStats {
   core: Record<string, number>;
   /** Memory accounting, bytes. */
   memory: Record<string, number>;
-  /** Interface layer counters (Ethernet/ARP/IPv4/ICMP), when the module exports them. */
+  /** Interface layer counters (Ethernet/ARP/IPv4/ICMP), by reason. */
   iface: Record<string, number>;
-  /** TCP engine counters (statSegsIn, ...), when the module exports them. */
+  /** TCP engine counters (segsIn, retransmits, ...). */
   tcp: Record<string, number>;
   /** The link's counters (and driver-specific extras). */
   link: Record<string, unknown>;
@@ -92,7 +94,25 @@ export interface StackStats {
 }
 
 /** Exports Stack needs beyond the base ABI (configAddr, abiBase, init, tick). */
-export const STACK_EXPORTS = ["ifaceInit", "ifaceLinkUp"] as const;
+export const STACK_EXPORTS = ["linkUp", "statsSnapshot"] as const;
+/** Config-block offsets Stack writes (exported by the module as constants). */
+const CFG_FIELDS = [
+  "CFG_MAC_LO", "CFG_MAC_HI", "CFG_IPV4_ADDR", "CFG_PREFIX_LEN", "CFG_GATEWAY", "CFG_MTU",
+  "CFG_ARP_ENTRIES", "CFG_ARP_PENDING", "CFG_REASM_SLOTS", "CFG_REASM_MAX_BYTES", "CFG_TIME_WAIT_MS",
+] as const;
+/** TCP counters in stats-block order (assembly/glue/stats.ts). */
+const TCP_STAT_NAMES = [
+  "segsIn", "segsOut", "dropMalformed", "dropChecksum", "dropNoEndpoint", "rstSent",
+  "dropUnacceptable", "challengeAcks", "challengeAckLimited", "syncacheOverflow",
+  "acceptOverflow", "endpointsExhausted", "retransmits", "fastRetransmits", "timeouts",
+  "oooDropped", "pawsDropped", "optMalformed", "wsClamped", "txFull", "rstIgnoredTimeWait",
+] as const;
+
+/** Value of an exported constant (a WebAssembly.Global, or a plain value through the loader). */
+function constant(x: CoreExports, name: string): number | undefined {
+  const v = num(x[name]);
+  return Number.isFinite(v) ? v : undefined;
+}
 
 function intOption(o: Record<string, unknown>, name: string, lo: number, hi: number): number | undefined {
   const v = o[name];
@@ -156,7 +176,7 @@ export function checkStackOptions(options: StackOptions): Checked {
   }
   const mac = checkMac(options.mac ?? link.mac, "ustack: option mac");
   if (mac.every((b) => b === 0)) throw new RangeError("ustack: option mac must not be 00:00:00:00:00:00");
-  const mtu = intOption(o, "mtu", 68, 65535) ?? link.mtu;
+  const mtu = intOption(o, "mtu", 576, 65535) ?? link.mtu;
   if (mtu > link.mtu) throw new RangeError(`ustack: option mtu ${mtu} exceeds the link's MTU ${link.mtu}`);
   const config: StackConfig = {
     maxConnections: intOption(o, "maxConnections", 1, 1 << 22),
@@ -265,23 +285,35 @@ export class Stack {
   static async create(options: StackOptions): Promise<Stack> {
     const c = checkStackOptions(options);
     const exports = options.wasm ? await instantiateBytes(options.wasm) : (await instantiate(options.flavor ?? "release")).exports;
-    const missing = missingExports(exports, [...STACK_EXPORTS, ...TCP_EXPORTS]);
+    const missing = [
+      ...missingExports(exports, [...STACK_EXPORTS, ...TCP_EXPORTS]),
+      ...CFG_FIELDS.filter((n) => constant(exports, n) === undefined),
+    ];
     if (missing.length) {
-      throw new Error(`ustack: the core module does not export ${missing.join(", ")} (the TCP/interface integration is not wired into assembly/index.ts; see docs/api.md "Core exports")`);
+      throw new Error(`ustack: the core module does not export ${missing.join(", ")} (the TCP/interface integration is not in this build of assembly/index.ts; see docs/api.md "Core exports")`);
     }
+    // Interface and TCP fields of the config block; StackCore.init writes the rest and runs init.
+    const cfg = new DataView(exports.memory.buffer, exports.configAddr() >>> 0, constant(exports, "CONFIG_SIZE") ?? 192);
+    const put = (name: (typeof CFG_FIELDS)[number], v: number) => cfg.setUint32(constant(exports, name)!, v >>> 0, true);
+    const mac = macToBigInt(c.mac);
+    put("CFG_MAC_LO", Number(mac & 0xffffffffn));
+    put("CFG_MAC_HI", Number(mac >> 32n));
+    put("CFG_IPV4_ADDR", c.addr);
+    put("CFG_PREFIX_LEN", c.prefixLen);
+    put("CFG_GATEWAY", c.gateway);
+    put("CFG_MTU", c.mtu);
+    put("CFG_ARP_ENTRIES", c.arpEntries);
+    put("CFG_ARP_PENDING", c.arpPending);
+    put("CFG_REASM_SLOTS", c.reasmSlots);
+    put("CFG_REASM_MAX_BYTES", c.reasmMaxBytes);
+    if (c.timeWaitMs !== undefined) put("CFG_TIME_WAIT_MS", c.timeWaitMs);
     const core = StackCore.init(exports, c.config, BigInt(Math.floor(c.clock.nowUs())));
-    const rc = exports.ifaceInit(macToBigInt(c.mac), c.addr, c.prefixLen, c.gateway, c.mtu, c.arpEntries, c.arpPending, c.reasmSlots, c.reasmMaxBytes) | 0;
-    if (rc !== 0) throw new RangeError(`ustack: the interface rejected its configuration (code ${rc}): check ipv4, gateway, mac, mtu, arpEntries, arpPending, reasmSlots, reasmMaxBytes`);
-    if (c.timeWaitMs !== undefined) {
-      if (typeof exports.tcpSetTimeWaitMs !== "function") throw new Error("ustack: option timeWaitMs needs the core export tcpSetTimeWaitMs(ms: u32)");
-      exports.tcpSetTimeWaitMs(c.timeWaitMs >>> 0);
-    }
     const tcp = new TcpCore(exports);
     let ctx: NetContext | null = null;
     const driver = new Driver(core, options.link, c.clock, (t, h, a0, a1) => ctx?.onEvent(t, h, a0, a1), c.mode);
     ctx = new NetContext(tcp, driver, c.addr, u32ToIpv4(c.addr));
     const stack = new Stack(core, tcp, driver, ctx, c);
-    exports.ifaceLinkUp(); // gratuitous ARP (a full TX ring only loses the announcement)
+    exports.linkUp(); // gratuitous ARP (a full TX ring only loses the announcement)
     driver.flushTx();
     driver.start();
     return stack;
@@ -290,29 +322,19 @@ export class Stack {
   /** Every counter: core, memory, interface, TCP, link, tick loop. */
   stats(): StackStats {
     const x = this.core.exports;
-    const core: Record<string, number> = {};
-    for (const [k, v] of Object.entries(this.core.counters())) core[k] = Number(v);
-    const iface: Record<string, number> = {};
-    if (typeof x.ifaceStatsPtr === "function") {
-      const count = typeof x.ifaceStatsCount === "function" ? x.ifaceStatsCount() >>> 0 : IFACE_STAT_NAMES.length;
-      try {
-        for (const [k, v] of Object.entries(readIfaceStats(x.memory, x.ifaceStatsPtr() >>> 0, count))) iface[k] = Number(v);
-      } catch {
-        // A module with a different counter list: leave the section empty rather than mislabel.
-      }
-    }
-    const tcp: Record<string, number> = {};
-    for (const [k, v] of Object.entries(x)) {
-      if (/^stat[A-Z]/.test(k)) {
-        const n = num(v);
-        if (!Number.isNaN(n)) tcp[k[4].toLowerCase() + k.slice(5)] = n;
-      }
-    }
+    const block = x.statsSnapshot() >>> 0;
+    const words = new BigUint64Array(x.memory.buffer, block, constant(x, "STATS_COUNT") ?? 0);
+    const section = (names: readonly string[], offName: string): Record<string, number> => {
+      const off = constant(x, offName) ?? 0;
+      const out: Record<string, number> = {};
+      names.forEach((n, i) => { if (off + i < words.length) out[n] = Number(words[off + i]); });
+      return out;
+    };
     return {
-      core,
+      core: section(COUNTER_NAMES, "STATS_MEM_OFF"),
       memory: this.core.memoryStats(),
-      iface,
-      tcp,
+      iface: section(IFACE_STAT_NAMES, "STATS_IFACE_OFF"),
+      tcp: section(TCP_STAT_NAMES, "STATS_TCP_OFF"),
       link: { kind: this.driver.link.kind, name: this.driver.link.name, ...this.driver.link.stats() },
       driver: this.driver.stats(),
     };

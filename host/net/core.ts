@@ -4,25 +4,23 @@
 // which checks arguments, turns the module's signed i32 returns into unsigned
 // handles, and copies data through the module's I/O buffer:
 //
-//   app bytes (Uint8Array) ──copy──► io buffer (ioBuffer(), ioBufferSize() bytes,
-//                                    static in the module's data) ──tcpSend──► send chunks
-//   recv chunks ──tcpRecv──► io buffer ──copy (Buffer)──► stream.push
+//   app bytes (Uint8Array) ──copy──► io buffer (ioBufAddr(), ioBufSize() bytes,
+//                                    carved at init) ──send──► send chunks
+//   recv chunks ──recv──► io buffer ──copy (Buffer)──► stream.push
 //
 // One copy each way at this seam, one inside the module (to/from the chunk pool).
 // Nothing here allocates module memory; the io buffer is reused by every call.
 //
-// Exports the module must provide for this file (see docs/api.md "Core exports"):
-//   tcpOpen(): u32                                   a fresh endpoint (0: pool exhausted)
-//   tcpListen(h: u32, addr: u32, port: u16, backlog: u16): i32
-//   tcpConnect(h: u32, localAddr: u32, localPort: u16, remoteAddr: u32, remotePort: u16): i32
-//   tcpAccept(h: u32): u32                           next established child, 0 = none
-//   tcpSend(h: u32, src: usize, len: u32): i32       bytes taken or -code
-//   tcpRecv(h: u32, dst: usize, len: u32): i32       bytes, 0 = end of stream, -code (-208 = again)
-//   tcpShutdown(h: u32): i32, tcpClose(h: u32): i32, tcpAbort(h: u32): i32
-//   tcpSetOption(h: u32, opt: i32, value: u32): i32  1 noDelay, 2 keepAlive, 3 sndbuf, 4 rcvbuf
-//   tcpState(h: u32): u8
-//   tcpLocalAddr(h), tcpLocalPort(h), tcpRemoteAddr(h), tcpRemotePort(h): u32 (0 for a bad handle)
-//   ioBuffer(): usize, ioBufferSize(): u32
+// The module's command ABI (assembly/index.ts, docs/abi.md "Commands") this file uses:
+//   listen(addr: u32, port: u32, backlog: u32): u32      handle, or 0 with lastError()
+//   connect(localAddr, localPort, remoteAddr, remotePort): u32   handle, or 0 + lastError()
+//   accept(listener: u32): u32                            next established child, 0 = none
+//   send(h: u32, len: u32): i32                           takes ioBuf[0..len): bytes taken or −code
+//   recv(h: u32, len: u32): i32                           fills ioBuf[0..n): n, 0 = end of stream, −code
+//   shutdown(h), close(h), abort(h): i32; setOption(h, opt, value): i32
+//   localAddr(h), localPort(h), remoteAddr(h), remotePort(h), state(h): u32
+//   lastError(): i32; ioBufAddr(): usize; ioBufSize(): u32; linkUp(): i32
+// Handles use all 32 bits (JS sees i32: every handle goes through >>> 0).
 
 import type { CoreExports } from "../loader.ts";
 
@@ -43,12 +41,13 @@ export const OPT_RCVBUF = 4;
 
 /** tcp/codes.ts E_AGAIN: nothing readable yet. */
 export const E_AGAIN = 208;
+/** tcp/codes.ts E_NO_PENDING: accept on an empty queue. */
+export const E_NO_PENDING = 209;
 
 /** Every export TcpCore needs, for a clear message when a module lacks one. */
 export const TCP_EXPORTS = [
-  "tcpOpen", "tcpListen", "tcpConnect", "tcpAccept", "tcpSend", "tcpRecv", "tcpShutdown",
-  "tcpClose", "tcpAbort", "tcpSetOption", "tcpState", "tcpLocalAddr", "tcpLocalPort",
-  "tcpRemoteAddr", "tcpRemotePort", "ioBuffer", "ioBufferSize",
+  "listen", "connect", "accept", "send", "recv", "shutdown", "close", "abort", "setOption",
+  "localAddr", "localPort", "remoteAddr", "remotePort", "state", "lastError", "ioBufAddr", "ioBufSize",
 ] as const;
 
 /** Names from `names` the module does not export as functions. */
@@ -63,9 +62,9 @@ export class TcpCore {
 
   constructor(private readonly x: CoreExports) {
     const missing = missingExports(x, TCP_EXPORTS);
-    if (missing.length) throw new Error(`ustack: the core module lacks the TCP exports ${missing.join(", ")}`);
-    this.ioAddr = x.ioBuffer() >>> 0;
-    this.ioSize = x.ioBufferSize() >>> 0;
+    if (missing.length) throw new Error(`ustack: the core module lacks the exports ${missing.join(", ")}`);
+    this.ioAddr = x.ioBufAddr() >>> 0;
+    this.ioSize = x.ioBufSize() >>> 0;
     if (this.ioSize < 1024) throw new Error(`ustack: core io buffer of ${this.ioSize} bytes is too small`);
     this.io = new Uint8Array(x.memory.buffer, this.ioAddr, this.ioSize);
   }
@@ -76,12 +75,23 @@ export class TcpCore {
     return this.io;
   }
 
-  open(): number { return this.x.tcpOpen() >>> 0; }
-  listen(h: number, addr: number, port: number, backlog: number): number { return this.x.tcpListen(h, addr >>> 0, port, backlog) | 0; }
-  connect(h: number, localAddr: number, localPort: number, remoteAddr: number, remotePort: number): number {
-    return this.x.tcpConnect(h, localAddr >>> 0, localPort, remoteAddr >>> 0, remotePort) | 0;
+  /** Handle of a new listener, or −code. */
+  listen(addr: number, port: number, backlog: number): number {
+    const h = this.x.listen(addr >>> 0, port >>> 0, backlog >>> 0) >>> 0;
+    return h !== 0 ? h : -(this.x.lastError() | 0);
   }
-  accept(h: number): number { return this.x.tcpAccept(h) >>> 0; }
+  /** Handle of a new connection (SYN sent), or −code. */
+  connect(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): number {
+    const h = this.x.connect(localAddr >>> 0, localPort >>> 0, remoteAddr >>> 0, remotePort >>> 0) >>> 0;
+    return h !== 0 ? h : -(this.x.lastError() | 0);
+  }
+  /** The next established child of a listener, 0 when none waits (or −code for others). */
+  accept(h: number): number {
+    const c = this.x.accept(h) >>> 0;
+    if (c !== 0) return c;
+    const e = this.x.lastError() | 0;
+    return e === E_NO_PENDING ? 0 : -e;
+  }
 
   /**
    * Offers bytes [off, end) of `data` to the send buffer (at most one io buffer's
@@ -91,30 +101,30 @@ export class TcpCore {
     const n = Math.min(end - off, this.ioSize);
     if (n <= 0) return 0;
     this.ioView().set(data.subarray(off, off + n));
-    return this.x.tcpSend(h, this.ioAddr, n) | 0;
+    return this.x.send(h, n) | 0;
   }
 
   /**
-   * Reads up to `max` bytes. Returns a fresh Buffer-compatible copy, 0 at end of
-   * stream, or -code (-E_AGAIN when nothing is readable yet).
+   * Reads up to `max` bytes. Returns a fresh copy from `alloc`, 0 at end of stream,
+   * or -code (-E_AGAIN when nothing is readable yet).
    */
   recv(h: number, max: number, alloc: (n: number) => Uint8Array): Uint8Array | number {
-    const n = this.x.tcpRecv(h, this.ioAddr, Math.min(max, this.ioSize)) | 0;
+    const n = this.x.recv(h, Math.min(max, this.ioSize)) | 0;
     if (n <= 0) return n;
     const out = alloc(n);
     out.set(this.ioView().subarray(0, n));
     return out;
   }
 
-  shutdown(h: number): number { return this.x.tcpShutdown(h) | 0; }
-  close(h: number): number { return this.x.tcpClose(h) | 0; }
-  abort(h: number): number { return this.x.tcpAbort(h) | 0; }
-  setOption(h: number, opt: number, value: number): number { return this.x.tcpSetOption(h, opt, value >>> 0) | 0; }
-  state(h: number): number { return this.x.tcpState(h) & 0xff; }
-  localAddr(h: number): number { return this.x.tcpLocalAddr(h) >>> 0; }
-  localPort(h: number): number { return this.x.tcpLocalPort(h) & 0xffff; }
-  remoteAddr(h: number): number { return this.x.tcpRemoteAddr(h) >>> 0; }
-  remotePort(h: number): number { return this.x.tcpRemotePort(h) & 0xffff; }
+  shutdown(h: number): number { return this.x.shutdown(h) | 0; }
+  close(h: number): number { return this.x.close(h) | 0; }
+  abort(h: number): number { return this.x.abort(h) | 0; }
+  setOption(h: number, opt: number, value: number): number { return this.x.setOption(h, opt, value >>> 0) | 0; }
+  state(h: number): number { return this.x.state(h) >>> 0; }
+  localAddr(h: number): number { return this.x.localAddr(h) >>> 0; }
+  localPort(h: number): number { return this.x.localPort(h) & 0xffff; }
+  remoteAddr(h: number): number { return this.x.remoteAddr(h) >>> 0; }
+  remotePort(h: number): number { return this.x.remotePort(h) & 0xffff; }
 }
 
 // --- IPv4 text ------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 // Server: node:net-compatible listener over a core LISTEN endpoint.
 //
-//   listen(port, host, backlog) → tcpOpen + tcpListen(h, addr, port, backlog)
+//   listen(port, host, backlog) → listen command (port 0: the module picks a free
+//       ephemeral port)
 //       → 'listening' (next tick), or 'error' (EADDRINUSE, ...)
-//   EV_ACCEPTED → tcpAccept until 0 → Socket per child → 'connection'
-//   close() → tcpClose(listener): queued, unaccepted children are reset (RST);
+//   EV_ACCEPTED → accept until 0 → Socket per child → 'connection'
+//   close() → close(listener): queued, unaccepted children are reset (RST);
 //       'close' once every accepted connection has closed too (Node semantics).
 
 import { EventEmitter } from "node:events";
@@ -27,9 +28,6 @@ export interface ListenOptions {
 }
 
 const DEFAULT_BACKLOG = 511;
-/** Ports tried for listen(0): the ephemeral range (SPEC §5), from a random start. */
-const EPHEMERAL_LOW = 49152;
-const EPHEMERAL_COUNT = 16384;
 
 export class Server extends EventEmitter implements CoreEventTarget {
   listening = false;
@@ -72,25 +70,12 @@ export class Server extends EventEmitter implements CoreEventTarget {
     if (addr !== 0 && addr !== this.ctx.addr) { fail(systemError("EADDRNOTAVAIL", "listen", host, port)); return this; }
     if (this.ctx.closing) { fail(systemError("EINVAL", "listen", host, port)); return this; }
     const t = this.ctx.tcp;
-    const h = t.open();
-    if (h === 0) { fail(systemError(21, "listen", host, port)); return this; }
-    let rc = -1;
-    let chosen = port;
-    if (port !== 0) rc = t.listen(h, addr, port, backlog);
-    else {
-      // listen(0): pick a free port. Bounded: at most every port of the range once.
-      const start = Math.floor(Math.random() * EPHEMERAL_COUNT);
-      for (let i = 0; i < EPHEMERAL_COUNT; i++) {
-        chosen = EPHEMERAL_LOW + ((start + i) % EPHEMERAL_COUNT);
-        rc = t.listen(h, addr, chosen, backlog);
-        if (rc !== 30) break; // anything but EADDRINUSE ends the search
-      }
-    }
-    if (rc !== 0) {
-      t.close(h);
-      fail(systemError(rc, "listen", host, port));
+    const h = t.listen(addr, port, backlog);
+    if (h < 0) {
+      fail(systemError(-h, "listen", host, port));
       return this;
     }
+    const chosen = port !== 0 ? port : t.localPort(h);
     this.h = h;
     this.port = chosen;
     this.host = host;
@@ -107,6 +92,11 @@ export class Server extends EventEmitter implements CoreEventTarget {
     for (let i = 0; i < 65536; i++) {
       const c = t.accept(this.h);
       if (c === 0) break;
+      if (c < 0) {
+        // The connection quota is full: the module reset the child (counted); keep going.
+        if (-c === 20) continue;
+        break;
+      }
       if (this.maxConnections !== undefined && this.connections.size >= this.maxConnections) {
         t.abort(c);
         this.ctx.kick();

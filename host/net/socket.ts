@@ -2,23 +2,23 @@
 //
 // Data paths and backpressure:
 //
-//   write(chunk) → _write → tcpSend (copies into the send buffer, up to its limit)
+//   write(chunk) → _write → send (copies into the send buffer, up to its limit)
 //        taken < offered → keep the rest, wait for EV_WRITABLE, then continue;
 //        the write callback runs only when every byte was taken, so Writable's
 //        highWaterMark + our pending chunk bound what the app can queue ('drain').
-//   EV_READABLE → pull: tcpRecv → push(Buffer) while push() returns true;
+//   EV_READABLE → pull: recv → push(Buffer) while push() returns true;
 //        push() false (consumer paused or slow) → stop reading: the bytes stay in
 //        the module's receive buffer, its window shrinks and the peer slows down
 //        (RFC 9293 §3.8.6). _read() resumes pulling.
-//   tcpRecv 0 → end of stream: push(null) → 'end'.
+//   recv 0 → end of stream: push(null) → 'end'.
 //
 // Life cycle:
-//   connect(): tcpOpen + tcpConnect → EV_CONNECTED → 'connect', 'ready'
+//   connect(): connect command (SYN) → EV_CONNECTED → 'connect', 'ready'
 //   EV_ERROR(code) → destroy(error with Node's code) → 'error', 'close'
-//   end() → _final → tcpShutdown (FIN after queued data)
-//   destroy() → _destroy → tcpClose (FIN, or RST when unread data remains, as Linux);
+//   end() → _final → shutdown (FIN after queued data)
+//   destroy() → _destroy → close (FIN, or RST when unread data remains, as Linux);
 //     the endpoint lives on in the module until the protocol is done.
-//   resetAndDestroy() → tcpAbort (RST) + destroy.
+//   resetAndDestroy() → abort (RST) + destroy.
 
 import { Duplex } from "node:stream";
 import { Buffer } from "node:buffer";
@@ -172,12 +172,9 @@ export class Socket extends Duplex {
     }
     const localPort = o.localPort === undefined ? 0 : checkPort(o.localPort, true, "localPort");
     const t = this.ctx.tcp;
-    const h = t.open();
-    if (h === 0) { fail(systemError(20, "connect", host, port)); return this; }
-    const rc = t.connect(h, localAddr === 0 ? this.ctx.addr : localAddr, localPort, ipv4ToU32(host), port);
-    if (rc !== 0) {
-      t.close(h);
-      fail(systemError(rc, "connect", host, port));
+    const h = t.connect(localAddr === 0 ? this.ctx.addr : localAddr, localPort, ipv4ToU32(host), port);
+    if (h < 0) {
+      fail(systemError(-h, "connect", host, port));
       return this;
     }
     this.attach(h);
