@@ -9,6 +9,8 @@
 //   TIMER_KIND_REASSEMBLY          → reasmOnTimer(node)      (assembly/iface/reassembly.ts)
 // Kinds without a handler yet (TIME-WAIT records) are counted (C_TIMER_NO_OWNER) and dropped.
 // The node is already unlinked when the handler runs, so it may reschedule itself.
+// A TCP expiry whose segments met a full TX ring queues its endpoint (the node's
+// owner handle) for another output attempt in the next tick (glue/tick.ts).
 
 import { TimerNode, TIMER_KIND_RETRANSMIT, TIMER_KIND_DELAYED_ACK, TIMER_KIND_PERSIST,
   TIMER_KIND_KEEPALIVE, TIMER_KIND_TIME_WAIT, TIMER_KIND_SYNACK, TIMER_KIND_ARP,
@@ -18,6 +20,14 @@ import { TW_NODE_FLAG } from "./mem/timewait";
 import { tcpOnTimer } from "./tcp/timers";
 import { arpOnTimer } from "./iface/neighbor";
 import { reasmOnTimer } from "./iface/reassembly";
+import { clearTxFull, txFullHit } from "./glue/tcp-env";
+import { endpointPendingPush } from "./mem/endpoints";
+
+function tcpTimer(node: usize): void {
+  clearTxFull();
+  tcpOnTimer(node);
+  if (txFullHit) endpointPendingPush(changetype<TimerNode>(node).owner);
+}
 
 export function dispatchTimer(node: usize): void {
   const kind = changetype<TimerNode>(node).kind;
@@ -28,14 +38,14 @@ export function dispatchTimer(node: usize): void {
         count(C_TIMER_NO_OWNER);
         break;
       }
-      tcpOnTimer(node);
+      tcpTimer(node);
       break;
     case TIMER_KIND_RETRANSMIT:
     case TIMER_KIND_DELAYED_ACK:
     case TIMER_KIND_PERSIST:
     case TIMER_KIND_KEEPALIVE:
     case TIMER_KIND_SYNACK:
-      tcpOnTimer(node);
+      tcpTimer(node);
       break;
     case TIMER_KIND_ARP:
       arpOnTimer(node);

@@ -37,7 +37,7 @@ export const ABI = {
   EVENT_ARG0_OFF: 8,
   EVENT_ARG1_OFF: 12,
   CONFIG_VERSION: 1,
-  CONFIG_SIZE: 80,
+  CONFIG_SIZE: 192,
   CFG_VERSION: 0,
   CFG_MAX_CONNECTIONS: 4,
   CFG_MAX_LISTENERS: 8,
@@ -51,8 +51,53 @@ export const ABI = {
   CFG_EVENT_RING_SIZE: 40,
   CFG_SHARDS: 44,
   CFG_USE_TIMER_WHEEL: 48,
+  CFG_IO_BUF_SIZE: 52,
+  CFG_RX_BUDGET: 56,
   CFG_SECRET: 64,
   CFG_SECRET_SIZE: 16,
+  CFG_MAC_LO: 80,
+  CFG_MAC_HI: 84,
+  CFG_IPV4_ADDR: 88,
+  CFG_PREFIX_LEN: 92,
+  CFG_GATEWAY: 96,
+  CFG_MTU: 100,
+  CFG_ARP_ENTRIES: 104,
+  CFG_ARP_PENDING: 108,
+  CFG_REASM_SLOTS: 112,
+  CFG_REASM_MAX_BYTES: 116,
+  CFG_TIME_WAIT_MS: 120,
+  CFG_SND_BUF: 124,
+  CFG_RCV_BUF: 128,
+  CFG_RTO_MIN_MS: 132,
+  CFG_RTO_MAX_MS: 136,
+  CFG_MAX_RETRIES: 140,
+  CFG_SYN_RETRIES: 144,
+  CFG_SYNACK_RETRIES: 148,
+  CFG_DELACK_MS: 152,
+  CFG_KEEP_IDLE_MS: 156,
+  CFG_KEEP_INTVL_MS: 160,
+  CFG_KEEP_COUNT: 164,
+  CFG_SYNCACHE_MAX: 168,
+  CFG_EPHEMERAL_LOW: 172,
+  CFG_EPHEMERAL_HIGH: 176,
+  CFG_CHALLENGE_ACK_LIMIT: 180,
+  STATS_COUNT: 124,
+  STATS_MEM_OFF: 0,
+  STATS_IFACE_OFF: 32,
+  STATS_TCP_OFF: 100,
+  TCP_STAT_COUNT: 24,
+  GAUGE_COUNT: 11,
+  EVENT_ACCEPTED: 1,
+  EVENT_CONNECTED: 2,
+  EVENT_READABLE: 3,
+  EVENT_WRITABLE: 4,
+  EVENT_PEER_CLOSED: 5,
+  EVENT_CLOSED: 6,
+  EVENT_ERROR: 7,
+  OPT_NODELAY: 1,
+  OPT_KEEPALIVE: 2,
+  OPT_SNDBUF: 3,
+  OPT_RCVBUF: 4,
 } as const;
 
 export type AbiConstant = keyof typeof ABI;
@@ -69,6 +114,27 @@ export const COUNTER_NAMES = [
 export const MEMSTAT_NAMES = [
   "bytesPerConnection", "endpointSlab", "table", "syncacheSlab", "timeWaitSlab", "chunkPool",
   "rxRing", "txRing", "eventRing", "timers", "total", "endpointRecord", "tableEntry",
+  "iface", "ioBuffer",
+] as const;
+
+/** TCP counters in stats-block order (glue/stats.ts, from tcp/config.ts stat*). */
+export const TCP_STAT_NAMES = [
+  "segsIn", "segsOut", "dropMalformed", "dropChecksum", "dropNoEndpoint", "rstSent",
+  "dropUnacceptable", "challengeAcks", "challengeAckLimited", "syncacheOverflow",
+  "acceptOverflow", "endpointsExhausted", "retransmits", "fastRetransmits", "timeouts",
+  "oooDropped", "pawsDropped", "optMalformed", "wsClamped", "txFull", "rstIgnoredTimeWait",
+] as const;
+
+/** Gauges in id order (glue/api.ts GAUGE_*): occupancy right now. */
+export const GAUGE_NAMES = [
+  "endpoints", "connections", "listeners", "syncache", "chunksInUse", "chunksHighWater",
+  "chunksFree", "tableEntries", "timersActive", "pendingOutput", "rxPending",
+] as const;
+
+/** TCP states (assembly/tcp/state.ts), by value. */
+export const TCP_STATES = [
+  "CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
+  "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
 ] as const;
 
 /** Result codes (assembly/errors.ts; 100–199 interface, 200–299 TCP live in their layers). */
@@ -101,7 +167,42 @@ export const ERRORS = {
   E_NOT_FOUND: 32,
   E_BAD_LENGTH: 40,
   E_BAD_ARGUMENT: 41,
+  E_ADDR_NOT_AVAILABLE: 45,
+  // config.ts: interface and TCP fields
+  E_CONFIG_MAC: 50,
+  E_CONFIG_ADDR: 51,
+  E_CONFIG_PREFIX: 52,
+  E_CONFIG_GATEWAY: 53,
+  E_CONFIG_MTU: 54,
+  E_CONFIG_ARP: 55,
+  E_CONFIG_REASM: 56,
+  E_CONFIG_TCP_TIMER: 57,
+  E_CONFIG_TCP_RETRIES: 58,
+  E_CONFIG_BUFFER: 59,
+  E_CONFIG_PORTS: 60,
+  E_CONFIG_IO_BUFFER: 61,
+  E_CONFIG_BUDGET: 62,
+  // iface/errors.ts (the ones commands return)
+  E_IF_NO_ROUTE: 106,
+  E_IF_CONFIG: 110,
+  // tcp/codes.ts
+  E_CONNREFUSED: 201,
+  E_CONNRESET: 202,
+  E_TIMEDOUT: 203,
+  E_PIPE: 204,
+  E_NOTCONN: 205,
+  E_BAD_STATE: 206,
+  E_NO_PORT: 207,
+  E_AGAIN: 208,
+  E_NO_PENDING: 209,
+  E_ABORTED: 210,
 } as const;
+
+/** Name of a module result code ("E_CONNRESET"), or "code N". */
+export function errorName(code: number): string {
+  for (const [k, v] of Object.entries(ERRORS)) if (v === code) return k;
+  return `code ${code}`;
+}
 
 /** Stack configuration (assembly/config.ts). Omitted fields keep the module's defaults. */
 export interface StackConfig {
@@ -119,6 +220,71 @@ export interface StackConfig {
   useTimerWheel?: boolean;
   /** 16 bytes; host entropy when omitted. */
   secret?: Uint8Array;
+  /** Host I/O buffer bytes (send/recv copy through it; default 65536). */
+  ioBufSize?: number;
+  /** RX frames one tick takes at most (default 256). */
+  rxBudget?: number;
+  // interface (omit ipv4 for a stack without an interface)
+  /** Our MAC: "02:00:00:00:00:0a", 6 bytes, or a number/bigint (48 bits). */
+  mac?: string | Uint8Array | number | bigint;
+  /** Our IPv4 address: "10.0.0.1", "10.0.0.1/24" (sets prefixLen), or a number. */
+  ipv4?: string | number;
+  prefixLen?: number;
+  gateway?: string | number;
+  mtu?: number;
+  arpEntries?: number;
+  arpPending?: number;
+  reasmSlots?: number;
+  reasmMaxBytes?: number;
+  // TCP (assembly/tcp/config.ts)
+  timeWaitMs?: number;
+  sndBuf?: number;
+  rcvBuf?: number;
+  rtoMinMs?: number;
+  rtoMaxMs?: number;
+  maxRetries?: number;
+  synRetries?: number;
+  synAckRetries?: number;
+  delAckMs?: number;
+  keepIdleMs?: number;
+  keepIntvlMs?: number;
+  keepCount?: number;
+  synCacheMax?: number;
+  ephemeralLow?: number;
+  ephemeralHigh?: number;
+  challengeAckLimit?: number;
+}
+
+/** "a.b.c.d" → u32 (numeric order: 10.0.0.1 = 0x0a000001). Throws on anything else. */
+export function parseIpv4(s: string): number {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) throw new TypeError(`ustack: not an IPv4 address: "${s}"`);
+  const b = m.slice(1).map(Number);
+  if (b.some((x) => x > 255)) throw new TypeError(`ustack: not an IPv4 address: "${s}"`);
+  return ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+}
+
+/** u32 → "a.b.c.d". */
+export function formatIpv4(a: number): string {
+  return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+/** A MAC as a bigint (48 bits): "02:00:00:00:00:0a", 6 bytes, number or bigint. */
+export function macToBigInt(mac: string | Uint8Array | number | bigint): bigint {
+  if (typeof mac === "bigint") return mac;
+  if (typeof mac === "number") return BigInt(mac);
+  let bytes: Uint8Array;
+  if (typeof mac === "string") {
+    const parts = mac.split(/[:-]/);
+    if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new TypeError(`ustack: not a MAC address: "${mac}"`);
+    bytes = Uint8Array.from(parts.map((p) => parseInt(p, 16)));
+  } else {
+    if (mac.length !== 6) throw new TypeError(`ustack: a MAC address has 6 bytes (got ${mac.length})`);
+    bytes = mac;
+  }
+  let v = 0n;
+  for (const x of bytes) v = (v << 8n) | BigInt(x);
+  return v;
 }
 
 const CONFIG_FIELDS: ReadonlyArray<[keyof StackConfig, number]> = [
@@ -133,6 +299,30 @@ const CONFIG_FIELDS: ReadonlyArray<[keyof StackConfig, number]> = [
   ["slotSize", ABI.CFG_SLOT_SIZE],
   ["eventRingSize", ABI.CFG_EVENT_RING_SIZE],
   ["shards", ABI.CFG_SHARDS],
+  ["ioBufSize", ABI.CFG_IO_BUF_SIZE],
+  ["rxBudget", ABI.CFG_RX_BUDGET],
+  ["prefixLen", ABI.CFG_PREFIX_LEN],
+  ["mtu", ABI.CFG_MTU],
+  ["arpEntries", ABI.CFG_ARP_ENTRIES],
+  ["arpPending", ABI.CFG_ARP_PENDING],
+  ["reasmSlots", ABI.CFG_REASM_SLOTS],
+  ["reasmMaxBytes", ABI.CFG_REASM_MAX_BYTES],
+  ["timeWaitMs", ABI.CFG_TIME_WAIT_MS],
+  ["sndBuf", ABI.CFG_SND_BUF],
+  ["rcvBuf", ABI.CFG_RCV_BUF],
+  ["rtoMinMs", ABI.CFG_RTO_MIN_MS],
+  ["rtoMaxMs", ABI.CFG_RTO_MAX_MS],
+  ["maxRetries", ABI.CFG_MAX_RETRIES],
+  ["synRetries", ABI.CFG_SYN_RETRIES],
+  ["synAckRetries", ABI.CFG_SYNACK_RETRIES],
+  ["delAckMs", ABI.CFG_DELACK_MS],
+  ["keepIdleMs", ABI.CFG_KEEP_IDLE_MS],
+  ["keepIntvlMs", ABI.CFG_KEEP_INTVL_MS],
+  ["keepCount", ABI.CFG_KEEP_COUNT],
+  ["synCacheMax", ABI.CFG_SYNCACHE_MAX],
+  ["ephemeralLow", ABI.CFG_EPHEMERAL_LOW],
+  ["ephemeralHigh", ABI.CFG_EPHEMERAL_HIGH],
+  ["challengeAckLimit", ABI.CFG_CHALLENGE_ACK_LIMIT],
 ];
 
 /** Writes `config` into the module's config block at `addr` (u32 fields, little-endian). */
@@ -141,6 +331,27 @@ export function writeConfig(memory: WebAssembly.Memory, addr: number, config: St
   for (const [name, off] of CONFIG_FIELDS) {
     const v = config[name];
     if (v !== undefined) view.setUint32(off, Number(v) >>> 0, true);
+  }
+  if (config.ipv4 !== undefined) {
+    let addr = config.ipv4;
+    if (typeof addr === "string") {
+      const [a, len] = addr.split("/");
+      if (len !== undefined) {
+        if (!/^\d{1,2}$/.test(len)) throw new TypeError(`ustack: bad prefix length in "${addr}"`);
+        view.setUint32(ABI.CFG_PREFIX_LEN, Number(len), true);
+      }
+      addr = parseIpv4(a);
+    }
+    view.setUint32(ABI.CFG_IPV4_ADDR, addr >>> 0, true);
+  }
+  if (config.gateway !== undefined) {
+    const g = typeof config.gateway === "string" ? parseIpv4(config.gateway) : config.gateway;
+    view.setUint32(ABI.CFG_GATEWAY, g >>> 0, true);
+  }
+  if (config.mac !== undefined) {
+    const m = macToBigInt(config.mac);
+    view.setUint32(ABI.CFG_MAC_LO, Number(m & 0xffffffffn), true);
+    view.setUint32(ABI.CFG_MAC_HI, Number((m >> 32n) & 0xffffffffn), true);
   }
   if (config.useTimerWheel !== undefined) view.setUint32(ABI.CFG_USE_TIMER_WHEEL, config.useTimerWheel ? 1 : 0, true);
   const secret = config.secret ?? entropy(ABI.CFG_SECRET_SIZE);
@@ -153,6 +364,16 @@ export function readCounters(memory: WebAssembly.Memory, abiBase: number): Recor
   const v = new DataView(memory.buffer, abiBase + ABI.ABI_COUNTERS_OFF, ABI.COUNTER_COUNT * 8);
   const out: Record<string, bigint> = {};
   COUNTER_NAMES.forEach((n, i) => { out[n] = v.getBigUint64(i * 8, true); });
+  return out;
+}
+
+/** Every counter by name, from a stats block (statsSnapshot()): memory, interface (iface_*), TCP (tcp_*). */
+export function readStats(memory: WebAssembly.Memory, addr: number, ifaceNames: readonly string[]): Record<string, bigint> {
+  const v = new DataView(memory.buffer, addr, ABI.STATS_COUNT * 8);
+  const out: Record<string, bigint> = {};
+  COUNTER_NAMES.forEach((n, i) => { out[n] = v.getBigUint64((ABI.STATS_MEM_OFF + i) * 8, true); });
+  ifaceNames.forEach((n, i) => { out[`iface_${n}`] = v.getBigUint64((ABI.STATS_IFACE_OFF + i) * 8, true); });
+  TCP_STAT_NAMES.forEach((n, i) => { out[`tcp_${n}`] = v.getBigUint64((ABI.STATS_TCP_OFF + i) * 8, true); });
   return out;
 }
 

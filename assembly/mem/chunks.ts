@@ -239,3 +239,215 @@ export function cqFree(q: usize): void {
   }
   cqInit(q);
 }
+
+// ── receive queues: readable bytes plus out-of-order bytes held beyond them ──────
+//
+// TCP's receive buffer (at TCB_RCVQ) must also hold data that arrived out of
+// order, at its offset past the readable end, until the hole before it is filled
+// (RFC 9293 §3.10.7.4 seventh step; tcp/env.ts envRcvWriteAt / envRcvCommit). A
+// receive queue is therefore a chain of chunks that may extend past the readable
+// bytes; its 16-byte header reuses the ChunkQueue words with one difference: the
+// last u16 counts the chunks of the chain (the send side's writeOff has no meaning
+// here).
+//
+//   RcvQueue (16 bytes, all-zero = empty; the same bytes as a ChunkQueue)
+//   ┌────────┬────────┬────────┬─────────┬──────────┐
+//   │ head   │ tail   │ length │ readOff │ chunks   │
+//   │ u32    │ u32    │ u32    │ u16     │ u16      │
+//   └────────┴────────┴────────┴─────────┴──────────┘
+//   0        4        8        12        14         16
+//
+//   Positions count bytes from the start of the head chunk:
+//
+//   head chunk            chunk 1               ...            tail (chunk `chunks`−1)
+//   ┌──────────────────────┬──────────────────────┬────────────┬──────────────────────┐
+//   │ read │ readable ...  │ ... readable │ hole  │ out-of-order bytes │ ...  free    │
+//   └──────────────────────┴──────────────────────┴────────────┴──────────────────────┘
+//   0      readOff         readOff+length = offset 0 of rqWriteAt        chunks·chunkSize
+//
+// Invariants: head == 0 ⇔ tail == 0 ⇔ chunks == 0, and then length == readOff == 0;
+// readOff ≤ chunkSize; readOff + length ≤ chunks·chunkSize. The chain never grows
+// beyond the caller's buffer limit nor beyond RQ_MAX_CHUNKS chunks, and the window
+// (rqSpace) counts only bytes that held chunks or free chunks can back.
+
+/** Most chunks one receive queue may hold (the u16 count). */
+export const RQ_MAX_CHUNKS: u32 = 0xffff;
+
+@unmanaged
+export class RcvQueue {
+  head: u32;
+  tail: u32;
+  /** Readable bytes (in order, not yet read). */
+  length: u32;
+  /** First unread byte in the head chunk. */
+  readOff: u16;
+  /** Chunks in the chain. */
+  chunks: u16;
+}
+
+/** Readable bytes of the receive queue at `q`. */
+@inline
+export function rqLength(q: usize): u32 {
+  return changetype<RcvQueue>(q).length;
+}
+
+/** Bytes held past the readable end by the chain's chunks. */
+@inline
+function rqHeldBeyond(rq: RcvQueue): u32 {
+  return <u32>rq.chunks * poolChunkSize - (<u32>rq.readOff + rq.length);
+}
+
+/**
+ * Bytes that may be stored past the readable end (offsets [0, space) of rqWriteAt):
+ * at most `limit − length` (the buffer limit), and no more than the chain's held
+ * bytes plus what the free chunks can back (issue 5: the advertised window never
+ * exceeds what the chunks can back).
+ */
+export function rqSpace(q: usize, limit: u32): u32 {
+  const rq = changetype<RcvQueue>(q);
+  const cs = poolChunkSize;
+  if (cs == 0 || rq.length >= limit) return 0;
+  const room = limit - rq.length;
+  const held = rqHeldBeyond(rq);
+  let more = <u64>(RQ_MAX_CHUNKS - <u32>rq.chunks);
+  const free = <u64>(poolCount - poolInUse);
+  if (free < more) more = free;
+  const backable = <u64>held + more * <u64>cs;
+  return backable < <u64>room ? <u32>backable : room;
+}
+
+/**
+ * Stores `len` bytes from `src` at `off` bytes past the readable end, taking chunks
+ * as needed (never past `limit − length` nor RQ_MAX_CHUNKS). Returns how many
+ * leading bytes were stored: fewer than `len` when the limit or the pool stops it
+ * (the pool running dry is counted C_CHUNKS_EXHAUSTED).
+ */
+export function rqWriteAt(q: usize, off: u32, src: usize, len: u32, limit: u32): u32 {
+  const rq = changetype<RcvQueue>(q);
+  const cs = poolChunkSize;
+  if (cs == 0 || len == 0 || rq.length >= limit) return 0;
+  const room = limit - rq.length;
+  if (off >= room) return 0;
+  if (len > room - off) len = room - off;
+  const pos = <u64>rq.readOff + <u64>rq.length + <u64>off;
+  const need = (pos + <u64>len + <u64>cs - 1) / <u64>cs;
+  while (<u64>rq.chunks < need && <u32>rq.chunks < RQ_MAX_CHUNKS) {
+    const ref = chunkTake();
+    if (ref == 0) {
+      count(C_CHUNKS_EXHAUSTED);
+      break;
+    }
+    if (rq.tail == 0) {
+      rq.head = ref;
+      rq.readOff = 0; // empty queue: length is 0 as well
+    } else {
+      setLink(rq.tail, ref);
+    }
+    rq.tail = ref;
+    rq.chunks++;
+  }
+  const end = <u64>rq.chunks * <u64>cs;
+  if (pos >= end) return 0;
+  if (pos + <u64>len > end) len = <u32>(end - pos);
+  let ref = rq.head;
+  let k = <u32>(pos / <u64>cs);
+  while (k-- > 0) ref = linkOf(ref);
+  let at = <u32>(pos % <u64>cs);
+  let done: u32 = 0;
+  while (done < len) {
+    let n = cs - at;
+    if (n > len - done) n = len - done;
+    memory.copy(chunkData(ref) + at, src + done, n);
+    done += n;
+    at = 0;
+    ref = linkOf(ref);
+  }
+  return done;
+}
+
+/** The first `n` bytes past the readable end (written by rqWriteAt) become readable. */
+export function rqCommit(q: usize, n: u32): void {
+  const rq = changetype<RcvQueue>(q);
+  const held: u32 = rq.chunks == 0 ? 0 : rqHeldBeyond(rq);
+  rq.length += n < held ? n : held; // never claims bytes the chain does not hold
+}
+
+/**
+ * Copies up to `len` readable bytes to `dst` and drops them, giving back chunks
+ * that are wholly read. When nothing readable is left and `keepBeyond` is false
+ * (no out-of-order data is held) the whole chain goes back: an idle connection
+ * holds no chunk. Returns the bytes copied.
+ */
+export function rqRead(q: usize, dst: usize, len: u32, keepBeyond: bool): u32 {
+  const rq = changetype<RcvQueue>(q);
+  const cs = poolChunkSize;
+  if (len > rq.length) len = rq.length;
+  if (len == 0) {
+    if (!keepBeyond && rq.chunks != 0 && rq.length == 0) rqFree(q);
+    return 0;
+  }
+  let ref = rq.head;
+  let pos = <u32>rq.readOff;
+  let done: u32 = 0;
+  while (done < len) {
+    if (pos >= cs) {
+      ref = linkOf(ref);
+      pos = 0;
+    }
+    let n = cs - pos;
+    if (n > len - done) n = len - done;
+    memory.copy(dst + done, chunkData(ref) + pos, n);
+    done += n;
+    pos += n;
+  }
+  // Give back the chunks that are read completely (never the tail: it may hold more).
+  ref = rq.head;
+  pos = <u32>rq.readOff + len;
+  while (pos >= cs && ref != rq.tail) {
+    const next = linkOf(ref);
+    chunkGive(ref);
+    rq.chunks--;
+    ref = next;
+    pos -= cs;
+  }
+  rq.head = ref;
+  rq.readOff = <u16>pos;
+  rq.length -= len;
+  if (rq.length == 0 && !keepBeyond) rqFree(q);
+  return len;
+}
+
+/**
+ * Gives back the chunks past the one holding the last readable byte (out-of-order
+ * data that was given up); with nothing readable, the whole chain.
+ */
+export function rqTrim(q: usize): void {
+  const rq = changetype<RcvQueue>(q);
+  const cs = poolChunkSize;
+  if (rq.chunks == 0) return;
+  const keep = (<u32>rq.readOff + rq.length + cs - 1) / cs;
+  if (keep >= <u32>rq.chunks) return;
+  if (keep == 0) { rqFree(q); return; }
+  let ref = rq.head;
+  for (let i: u32 = 1; i < keep; i++) ref = linkOf(ref);
+  let next = linkOf(ref);
+  setLink(ref, 0);
+  rq.tail = ref;
+  rq.chunks = <u16>keep;
+  let guard = poolCount;
+  while (next != 0 && guard-- > 0) {
+    const after = linkOf(next);
+    chunkGive(next);
+    next = after;
+  }
+}
+
+/** Gives back every chunk of the receive queue and empties it. */
+export function rqFree(q: usize): void {
+  cqFree(q); // walks the chain by its links; the header is zeroed
+}
+
+/** Chunks the receive queue holds (its count word). */
+export function rqChunks(q: usize): u32 {
+  return <u32>changetype<RcvQueue>(q).chunks;
+}

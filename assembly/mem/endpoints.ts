@@ -23,9 +23,17 @@
 // then frees the slot and bumps its generation (the old handle becomes stale).
 //
 // The class of each record is kept beside the slab in one byte per record (not in
-// the Tcb, whose layout belongs to TCP).
+// the Tcb, whose layout belongs to TCP), and so are two words the integration
+// needs per record (assembly/glue/):
+//
+//   beside the slab, one of each per record index i (carved with the slab)
+//   classes[i]  u8   bits 0..1 EP_* class, bit 7 EP_PENDING (in the output queue)
+//   entries[i]  u32  handle of the record's connection-table entry (0 = none)
+//   pending     u32 × capacity: a FIFO ring of endpoint handles whose output was cut
+//               short by a full TX ring; each record is in it at most once (EP_PENDING),
+//               so capacity slots always suffice
 
-import { Slab, slabCarve, slabAcquire, slabRelease, slabCheck, slabAt, slabBytes, MAX_SLAB_RECORDS, handleIndex } from "./slab";
+import { Slab, slabCarve, slabAcquire, slabRelease, slabCheck, slabAt, slabBytes, slabHandleAt, MAX_SLAB_RECORDS, handleIndex } from "./slab";
 import { Tcb, TCB_SIZE, tcbReset, tcbCancelTimers, TCB_SNDQ, TCB_RCVQ } from "../tcp/tcb";
 import { cqFree } from "./chunks";
 import {
@@ -42,7 +50,13 @@ export const EP_CLASSES: u8 = 3;
 export const ENDPOINT_RECORD_SIZE: u32 = <u32>TCB_SIZE;
 
 let slab: Slab = changetype<Slab>(0);
-let classes: usize = 0; // one u8 per record
+let classes: usize = 0; // one u8 per record: class | EP_PENDING
+let entryWords: usize = 0; // one u32 per record: table entry handle
+let pendingRing: usize = 0; // capacity u32 handles
+let pendingHead: u32 = 0, pendingTail: u32 = 0; // running counts
+/** Bit of the classes byte: the record sits in the pending-output ring. */
+const EP_PENDING: u8 = 0x80;
+const EP_CLASS_MASK: u8 = 0x03;
 // Quotas and use counts per class (plain globals: nothing here needs the start function).
 let quota0: u32 = 0, quota1: u32 = 0, quota2: u32 = 0;
 let used0: u32 = 0, used1: u32 = 0, used2: u32 = 0;
@@ -62,8 +76,11 @@ export function endpointsCapacity(maxConnections: u32, maxListeners: u32, syncac
 export function endpointsBytes(maxConnections: u32, maxListeners: u32, syncacheEntries: u32): u64 {
   const cap = endpointsCapacity(maxConnections, maxListeners, syncacheEntries);
   if (cap > <u64>MAX_SLAB_RECORDS) return u64.MAX_VALUE >> 1;
-  return slabBytes(<u32>cap, ENDPOINT_RECORD_SIZE) + ((cap + 7) & ~<u64>7);
+  return slabBytes(<u32>cap, ENDPOINT_RECORD_SIZE) + ((cap + 7) & ~<u64>7) + cap * 8;
 }
+
+/** Bytes beside each record: class byte, table-entry word, pending-ring slot. */
+export const ENDPOINT_SIDE_BYTES: u32 = 1 + 4 + 4;
 
 /** Carves the endpoint slab (the caller validated the sizes). */
 export function endpointsInit(maxConnections: u32, maxListeners: u32, syncacheEntries: u32): void {
@@ -71,6 +88,11 @@ export function endpointsInit(maxConnections: u32, maxListeners: u32, syncacheEn
   slab = slabCarve(cap, ENDPOINT_RECORD_SIZE);
   classes = heap.alloc((<usize>cap + 7) & ~<usize>7);
   memory.fill(classes, 0, cap);
+  entryWords = heap.alloc(<usize>cap << 2);
+  memory.fill(entryWords, 0, <usize>cap << 2);
+  pendingRing = heap.alloc(<usize>cap << 2);
+  pendingHead = 0;
+  pendingTail = 0;
   quota0 = maxConnections;
   quota1 = maxListeners;
   quota2 = syncacheEntries;
@@ -119,7 +141,10 @@ export function endpointAcquire(cls: u8): u32 {
   }
   addUsed(cls, 1);
   const index = handleIndex(h);
-  store<u8>(classes + index, cls);
+  // The pending flag survives recycling: its ring slot (holding the old handle)
+  // is still queued and will be taken for the new occupant (endpointPendingPop).
+  store<u8>(classes + index, cls | (load<u8>(classes + index) & EP_PENDING));
+  store<u32>(entryWords + (<usize>index << 2), 0);
   tcbReset(slabAt(slab, index), h);
   return h;
 }
@@ -145,7 +170,7 @@ export function endpointTcb(h: u32): Tcb {
 
 /** Class of a live endpoint (EP_*), or 0xff for a bad handle. */
 export function endpointClass(h: u32): u8 {
-  return slabCheck(slab, h) == OK ? load<u8>(classes + handleIndex(h)) : 0xff;
+  return slabCheck(slab, h) == OK ? load<u8>(classes + handleIndex(h)) & EP_CLASS_MASK : 0xff;
 }
 
 /** Moves a live endpoint to another class (syncache → connection); fails when the target quota is full. */
@@ -154,7 +179,8 @@ export function endpointSetClass(h: u32, cls: u8): i32 {
   if (rc != OK) return rc;
   if (cls >= EP_CLASSES) return E_BAD_ARGUMENT;
   const index = handleIndex(h);
-  const from = load<u8>(classes + index);
+  const byte = load<u8>(classes + index);
+  const from = byte & EP_CLASS_MASK;
   if (from == cls) return OK;
   if (usedOf(cls) >= quotaOf(cls)) {
     exhausted(cls);
@@ -162,7 +188,7 @@ export function endpointSetClass(h: u32, cls: u8): i32 {
   }
   addUsed(from, -1);
   addUsed(cls, 1);
-  store<u8>(classes + index, cls);
+  store<u8>(classes + index, cls | (byte & EP_PENDING));
   return OK;
 }
 
@@ -179,8 +205,9 @@ export function endpointRelease(h: u32): i32 {
   tcbCancelTimers(p);
   cqFree(p + TCB_SNDQ);
   cqFree(p + TCB_RCVQ);
-  const cls = load<u8>(classes + index);
+  const cls = load<u8>(classes + index) & EP_CLASS_MASK;
   addUsed(cls, -1);
+  store<u32>(entryWords + (<usize>index << 2), 0);
   return slabRelease(slab, h);
 }
 
@@ -192,4 +219,66 @@ export function endpointsInUse(cls: u8): u32 {
 /** All endpoints in use. */
 export function endpointsInUseTotal(): u32 {
   return slab.inUse;
+}
+
+/** The record of a live handle, or 0; unlike endpointPtr it counts nothing (internal lookups). */
+export function endpointPtrQuiet(h: u32): usize {
+  return slabCheck(slab, h) == OK ? slabAt(slab, handleIndex(h)) : 0;
+}
+
+/** Slab capacity (records of all classes). */
+export function endpointsCapacityNow(): u32 {
+  return slab.capacity;
+}
+
+/** Table entry handle stored for the record of the live handle `h` (0 = none or bad handle). */
+export function endpointEntry(h: u32): u32 {
+  return slabCheck(slab, h) == OK ? load<u32>(entryWords + (<usize>handleIndex(h) << 2)) : 0;
+}
+
+/** Stores the table entry handle of a live record (ignored for a bad handle). */
+export function endpointSetEntry(h: u32, e: u32): void {
+  if (slabCheck(slab, h) == OK) store<u32>(entryWords + (<usize>handleIndex(h) << 2), e);
+}
+
+/**
+ * Queues live endpoint `h` for another output attempt (its segments met a full TX
+ * ring). A record is queued at most once; returns false for a bad handle.
+ */
+export function endpointPendingPush(h: u32): bool {
+  if (slabCheck(slab, h) != OK) return false;
+  const index = handleIndex(h);
+  const byte = load<u8>(classes + index);
+  if ((byte & EP_PENDING) != 0) return true;
+  // One ring slot per flagged index, so `capacity` slots never overflow; check anyway.
+  if (pendingTail - pendingHead >= slab.capacity) return false;
+  store<u8>(classes + index, byte | EP_PENDING);
+  store<u32>(pendingRing + (<usize>(pendingTail % slab.capacity) << 2), h);
+  pendingTail++;
+  return true;
+}
+
+/**
+ * Takes the oldest queued endpoint: its handle (flag cleared), or 0 when the ring is
+ * empty. The flag belongs to the record index, so a slot whose record was recycled
+ * meanwhile yields the index's current handle (one extra output attempt, harmless)
+ * and a slot of a free record is skipped.
+ */
+export function endpointPendingPop(): u32 {
+  while (pendingHead != pendingTail) {
+    const h = load<u32>(pendingRing + (<usize>(pendingHead % slab.capacity) << 2));
+    pendingHead++;
+    const index = handleIndex(h);
+    if (index >= slab.capacity) continue;
+    const byte = load<u8>(classes + index);
+    store<u8>(classes + index, byte & ~EP_PENDING);
+    const cur = slabHandleAt(slab, index);
+    if (cur != 0 && slabCheck(slab, cur) == OK) return cur;
+  }
+  return 0;
+}
+
+/** Endpoints waiting in the pending-output ring (stale slots included). */
+export function endpointPendingCount(): u32 {
+  return pendingTail - pendingHead;
 }

@@ -34,7 +34,7 @@ import {
 } from "../errors";
 import { ABI_BASE, ABI_STATE_OFF, ABI_INIT_ERROR_OFF, EVENT_SIZE, abiStamp } from "../abi";
 import { MAX_SLAB_RECORDS } from "./slab";
-import { endpointsInit, endpointsBytes, endpointsCapacity, ENDPOINT_RECORD_SIZE } from "./endpoints";
+import { endpointsInit, endpointsBytes, endpointsCapacity, ENDPOINT_RECORD_SIZE, ENDPOINT_SIDE_BYTES } from "./endpoints";
 import { tableCheck, tableInit, tableBytes, tableConnBucketBytes, ENTRY_SIZE } from "../tcp/table";
 import { timeWaitInit, timeWaitBytes } from "./timewait";
 import { chunksCheck, chunksInit, chunksBytes } from "./chunks";
@@ -119,6 +119,14 @@ function configBytes(p: usize): u64 {
   return szEndpoints + szTable + szTimeWait + szChunks + szRx + szTx + szEvents;
 }
 
+/** Bytes stackInit carves for the (checked) config at `p`, slack excluded. */
+export function stackBytes(p: usize): u64 {
+  return configBytes(p);
+}
+
+/** Bytes reserved beyond the regions for allocator headers and alignment. */
+export const STACK_CARVE_SLACK: u64 = CARVE_SLACK;
+
 let initialized = false;
 
 /** True after a successful stackInit. */
@@ -189,7 +197,8 @@ function stackInitInner(p: usize, nowUs: u64): i32 {
 /**
  * Slab bytes one established connection holds (data chunks excluded, SPEC §4):
  *   control block (TCB_SIZE, its 4 timer nodes included)
- * + 4 (endpoint slab metadata word) + 1 (endpoint class byte)
+ * + 4 (endpoint slab metadata word) + ENDPOINT_SIDE_BYTES (class byte, table-entry
+ *   word, pending-output ring slot: mem/endpoints.ts)
  * + table entry (ENTRY_SIZE) + 4 (entry slab metadata word)
  * + its share of the connection bucket array (bucket bytes / table capacity, rounded up).
  * The timer service's fixed arrays (wheel heads and masks) do not grow with connections.
@@ -197,7 +206,7 @@ function stackInitInner(p: usize, nowUs: u64): i32 {
 export function bytesPerConnection(tableCap: u32): u64 {
   const buckets = tableConnBucketBytes();
   const share = (buckets + <u64>tableCap - 1) / <u64>tableCap;
-  return <u64>ENDPOINT_RECORD_SIZE + 4 + 1 + <u64>ENTRY_SIZE + 4 + share;
+  return <u64>ENDPOINT_RECORD_SIZE + 4 + <u64>ENDPOINT_SIDE_BYTES + <u64>ENTRY_SIZE + 4 + share;
 }
 
 

@@ -51,7 +51,9 @@ export const M_TIMERS: u32 = 9; // timer service (wheel heads and masks)
 export const M_TOTAL: u32 = 10; // everything carved at init
 export const M_ENDPOINT_RECORD: u32 = 11; // bytes of one control block (sizeof Tcb)
 export const M_TABLE_ENTRY: u32 = 12; // bytes of one table entry incl. its slab metadata
-export const M_USED: u32 = 13;
+export const M_IFACE: u32 = 13; // interface tables: ARP cache, ARP pending frames, reassembly (glue/init.ts)
+export const M_IO_BUFFER: u32 = 14; // the host I/O buffer (glue/init.ts)
+export const M_USED: u32 = 15;
 
 @inline
 export function counterAddr(id: u32): usize {

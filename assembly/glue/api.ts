@@ -1,0 +1,310 @@
+// The command ABI: what the host calls to use TCP (docs/abi.md "Commands"). Each
+// command checks its arguments, calls the engine (tcp/api.ts) and returns a code.
+// Data crosses only by copying between the host I/O buffer (carved at init, address
+// ioBufAddr(), ioBufSize() bytes) and the chunk pool: the host writes what it sends
+// at ioBuf[0..len) before send(), and finds what it received at ioBuf[0..n) after
+// recv(). No internal address is ever handed out.
+//
+// Conventions:
+//   - handle-returning commands (listen, connect, accept) return the handle, or 0
+//     with the reason in lastError() (handles use all 32 bits, so no sign trick);
+//   - send/recv return a count ≥ 0 or −code;
+//   - the others return 0 or a code.
+// A command whose segments meet a full TX ring queues its endpoint for the next
+// tick (glue/tick.ts drainPending), so nothing stalls waiting for a timer.
+
+import {
+  tcpOpen, tcpListen, tcpConnect, tcpAccept, tcpSend, tcpRecv, tcpShutdown, tcpClose, tcpAbort,
+  tcpSetOption, OPT_SNDBUF, OPT_RCVBUF,
+} from "../tcp/api";
+import { Tcb, TCB_SNDQ, TCB_RCVQ } from "../tcp/tcb";
+import { STATE_LISTEN } from "../tcp/state";
+import { E_BAD_STATE, E_NO_PENDING, E_NO_PORT } from "../tcp/codes";
+import { ephemeralLow, ephemeralHigh } from "../tcp/config";
+import {
+  OK, E_NOT_INITIALIZED, E_BAD_ARGUMENT, E_BAD_LENGTH, E_ENDPOINTS_EXHAUSTED, setLastError,
+} from "../errors";
+import { E_IF_NO_ROUTE } from "../iface/errors";
+import {
+  endpointCheck, endpointPtrQuiet, endpointSetClass, endpointEntry, endpointPendingPush,
+  endpointsInUse, endpointsInUseTotal, endpointPendingCount, EP_CONNECTION, EP_LISTENER, EP_SYNCACHE,
+} from "../mem/endpoints";
+import { tableBindCheck, tablePortInUse, entryRetag, tableSize, ENTRY_CONN } from "../tcp/table";
+import { cqLength, rqLength, chunksInUse, chunksHighWater, chunksFree } from "../mem/chunks";
+import { rxPending } from "../mem/rings";
+import { ifaceAddr, ifaceLinkUp } from "../iface/interface";
+import { nextHop, isMulticast, isBroadcast, isLoopback } from "../iface/route";
+import { stackReady } from "../mem/layout";
+import { timers } from "../time/clock";
+import { hashKeyed2, portK0, portK1 } from "../util/hash";
+import { setAllocClass, clearTxFull, txFullHit } from "./tcp-env";
+import { ioBufAddr, ioBufSize, interfaceConfigured, maxRcvBuf, MAX_TCP_BUF } from "./init";
+import { chunkSize } from "../mem/chunks";
+
+/** connect/listen with a local address that is not the interface's (Node: EADDRNOTAVAIL). */
+export const E_ADDR_NOT_AVAILABLE: i32 = 45;
+
+/** Queues `h` for another output attempt when the last engine call met a full TX ring. */
+@inline function retryIfFull(h: u32): void {
+  if (txFullHit) endpointPendingPush(h);
+}
+
+/** OK or the (counted) handle error. */
+function check(h: u32): i32 {
+  if (!stackReady()) return E_NOT_INITIALIZED;
+  return endpointCheck(h);
+}
+
+/** A free local port for a listener from the ephemeral range (RFC 6056-style offset), 0 if none. */
+function freeListenPort(addr: u32): u16 {
+  const lo = <u32>ephemeralLow;
+  const hi = <u32>ephemeralHigh;
+  const range = hi - lo + 1;
+  const off = <u32>hashKeyed2(portK0, portK1, <u64>addr, <u64>timers.now);
+  for (let i: u32 = 0; i < range; i++) {
+    const port = <u16>(lo + (off + i) % range);
+    if (!tablePortInUse(port)) return port;
+  }
+  return 0;
+}
+
+/**
+ * listen(addr, port, backlog): a listener on (addr, port); addr 0 = any local
+ * address, port 0 = a free ephemeral port (read it back with localPort(h)). backlog
+ * bounds the accept queue (0 → 1, above 65535 → 65535). Returns the handle, or 0 with
+ * lastError(): E_ADDR_IN_USE, E_LISTENERS_EXHAUSTED, E_TABLE_EXHAUSTED,
+ * E_ADDR_NOT_AVAILABLE, E_BAD_ARGUMENT, E_NO_PORT, E_NOT_INITIALIZED.
+ */
+export function cmdListen(addr: u32, port: u32, backlog: u32): u32 {
+  if (!stackReady()) { setLastError(E_NOT_INITIALIZED); return 0; }
+  if (port > 65535) { setLastError(E_BAD_ARGUMENT); return 0; }
+  if (addr != 0 && (!interfaceConfigured() || addr != ifaceAddr())) { setLastError(E_ADDR_NOT_AVAILABLE); return 0; }
+  let p16 = <u16>port;
+  if (p16 == 0) {
+    p16 = freeListenPort(addr);
+    if (p16 == 0) { setLastError(E_NO_PORT); return 0; }
+  }
+  setAllocClass(EP_LISTENER);
+  const h = tcpOpen();
+  setAllocClass(EP_SYNCACHE);
+  if (h == 0) return 0; // lastError set by the pool (E_LISTENERS_EXHAUSTED, counted)
+  const rc = tcpListen(h, addr, p16, <u16>(backlog > 65535 ? 65535 : backlog));
+  if (rc != OK) {
+    tcpClose(h); // CLOSED: the record goes straight back to the pool
+    setLastError(rc);
+    return 0;
+  }
+  return h;
+}
+
+/**
+ * connect(localAddr, localPort, remoteAddr, remotePort): active open; sends the SYN.
+ * localAddr 0 = the interface address; localPort 0 = an ephemeral port (RFC 6056).
+ * Returns the handle (EV_CONNECTED or EV_ERROR follows), or 0 with lastError():
+ * E_IF_NO_ROUTE (no interface, no route, or our own address), E_ADDR_NOT_AVAILABLE,
+ * E_ADDR_IN_USE, E_NO_PORT, E_BAD_ARGUMENT, E_ENDPOINTS_EXHAUSTED, E_TABLE_EXHAUSTED.
+ */
+export function cmdConnect(localAddr: u32, localPort: u32, remoteAddr: u32, remotePort: u32): u32 {
+  if (!stackReady()) { setLastError(E_NOT_INITIALIZED); return 0; }
+  if (localPort > 65535 || remotePort == 0 || remotePort > 65535) { setLastError(E_BAD_ARGUMENT); return 0; }
+  if (remoteAddr == 0 || isBroadcast(remoteAddr) || isMulticast(remoteAddr) || isLoopback(remoteAddr)) {
+    setLastError(E_BAD_ARGUMENT);
+    return 0;
+  }
+  if (!interfaceConfigured()) { setLastError(E_IF_NO_ROUTE); return 0; }
+  const own = ifaceAddr();
+  if (localAddr == 0) localAddr = own;
+  else if (localAddr != own) { setLastError(E_ADDR_NOT_AVAILABLE); return 0; }
+  // No loopback path in the stack: our own address is unreachable, like an off-link
+  // address without a gateway.
+  if (remoteAddr == own || nextHop(remoteAddr) == 0) { setLastError(E_IF_NO_ROUTE); return 0; }
+  if (localPort != 0) {
+    const b = tableBindCheck(localAddr, <u16>localPort, 0);
+    if (b != OK) { setLastError(b); return 0; }
+  }
+  setAllocClass(EP_CONNECTION);
+  const h = tcpOpen();
+  setAllocClass(EP_SYNCACHE);
+  if (h == 0) return 0; // E_ENDPOINTS_EXHAUSTED (counted)
+  clearTxFull();
+  const rc = tcpConnect(h, localAddr, <u16>localPort, remoteAddr, <u16>remotePort);
+  if (rc != OK) {
+    tcpClose(h);
+    setLastError(rc);
+    return 0;
+  }
+  retryIfFull(h);
+  return h;
+}
+
+/**
+ * accept(listener): takes the oldest established child of the listener's accept
+ * queue (EV_ACCEPTED announced it). The child then counts as a connection
+ * (EP_CONNECTION quota); when that quota is full it is reset and 0 returned with
+ * E_ENDPOINTS_EXHAUSTED. Otherwise 0 with E_NO_PENDING (empty queue), E_BAD_STATE
+ * (not a listener), E_INVALID_HANDLE / E_STALE_HANDLE.
+ */
+export function cmdAccept(l: u32): u32 {
+  const rc = check(l);
+  if (rc != OK) { setLastError(rc); return 0; }
+  const lp = endpointPtrQuiet(l);
+  if (changetype<Tcb>(lp).state != STATE_LISTEN) { setLastError(E_BAD_STATE); return 0; }
+  const ch = tcpAccept(l);
+  if (ch == 0) { setLastError(E_NO_PENDING); return 0; }
+  if (endpointSetClass(ch, EP_CONNECTION) != OK) {
+    clearTxFull();
+    tcpAbort(ch); // RST; the record is freed
+    setLastError(E_ENDPOINTS_EXHAUSTED);
+    return 0;
+  }
+  const e = endpointEntry(ch);
+  if (e != 0) entryRetag(e, ENTRY_CONN, ch);
+  return ch;
+}
+
+/**
+ * send(h, len): copies ioBuf[0..len) into the send buffer. Returns the bytes taken
+ * (fewer than len when the buffer or the chunk pool is full: EV_WRITABLE follows
+ * when room frees up), or −code: E_BAD_LENGTH (len > ioBufSize), E_PIPE (after
+ * shutdown/close), E_NOTCONN, handle errors.
+ */
+export function cmdSend(h: u32, len: u32): i32 {
+  const rc = check(h);
+  if (rc != OK) return -rc;
+  if (len > ioBufSize()) return -E_BAD_LENGTH;
+  clearTxFull();
+  const n = tcpSend(h, ioBufAddr(), len);
+  retryIfFull(h);
+  return n;
+}
+
+/**
+ * recv(h, len): copies up to len readable bytes to ioBuf[0..n). Returns n > 0, 0 at
+ * end of stream (the peer's FIN, after all its data), or −code: E_AGAIN (nothing
+ * yet: EV_READABLE follows), E_BAD_LENGTH (len > ioBufSize), E_NOTCONN, handle errors.
+ */
+export function cmdRecv(h: u32, len: u32): i32 {
+  const rc = check(h);
+  if (rc != OK) return -rc;
+  if (len > ioBufSize()) return -E_BAD_LENGTH;
+  clearTxFull();
+  const n = tcpRecv(h, ioBufAddr(), len); // may send a window update
+  retryIfFull(h);
+  return n;
+}
+
+/** shutdown(h): FIN after the queued data (half-close). 0 or E_NOTCONN / handle errors. */
+export function cmdShutdown(h: u32): i32 {
+  const rc = check(h);
+  if (rc != OK) return rc;
+  clearTxFull();
+  const r = tcpShutdown(h);
+  retryIfFull(h);
+  return r;
+}
+
+/**
+ * close(h): the host gives up the handle (it is stale afterwards). A connection
+ * sends its FIN after the queued data and finishes on its own (FIN-WAIT, TIME-WAIT);
+ * unread received data makes it a reset (RFC 2525 §2.17); a listener resets its
+ * unaccepted children. Always call it, also after EV_CLOSED, to free the record.
+ */
+export function cmdClose(h: u32): i32 {
+  const rc = check(h);
+  if (rc != OK) return rc;
+  clearTxFull();
+  const r = tcpClose(h);
+  retryIfFull(h); // ignored when the record is already gone
+  return r;
+}
+
+/** abort(h): RST (in synchronized states) and the record is freed at once. */
+export function cmdAbort(h: u32): i32 {
+  const rc = check(h);
+  if (rc != OK) return rc;
+  return tcpAbort(h);
+}
+
+/**
+ * setOption(h, opt, value): OPT_NODELAY (1) 0/1, OPT_KEEPALIVE (2) 0/1, OPT_SNDBUF (3)
+ * bytes 1..2^30, OPT_RCVBUF (4) bytes (before connect/listen; at most what a receive
+ * queue can count). 0 or E_BAD_ARGUMENT / E_BAD_STATE / handle errors.
+ */
+export function cmdSetOption(h: u32, opt: i32, value: u32): i32 {
+  const rc = check(h);
+  if (rc != OK) return rc;
+  if (opt == OPT_SNDBUF && value > MAX_TCP_BUF) return E_BAD_ARGUMENT;
+  if (opt == OPT_RCVBUF && (value > MAX_TCP_BUF || <u64>value > maxRcvBuf(chunkSize()))) return E_BAD_ARGUMENT;
+  clearTxFull();
+  const r = tcpSetOption(h, opt, value);
+  retryIfFull(h);
+  return r;
+}
+
+// ── what a handle is (for remoteAddress, bytesWritten, ...) ───────────────────────
+// Each returns 0 for a bad handle (counted), and state() returns 0xff.
+
+function tcbOf(h: u32): usize {
+  return stackReady() && endpointCheck(h) == OK ? endpointPtrQuiet(h) : 0;
+}
+
+export function hLocalAddr(h: u32): u32 { const p = tcbOf(h); return p == 0 ? 0 : changetype<Tcb>(p).localAddr; }
+export function hLocalPort(h: u32): u32 { const p = tcbOf(h); return p == 0 ? 0 : <u32>changetype<Tcb>(p).localPort; }
+export function hRemoteAddr(h: u32): u32 { const p = tcbOf(h); return p == 0 ? 0 : changetype<Tcb>(p).remoteAddr; }
+export function hRemotePort(h: u32): u32 { const p = tcbOf(h); return p == 0 ? 0 : <u32>changetype<Tcb>(p).remotePort; }
+/** STATE_* of tcp/state.ts (0 CLOSED … 10 TIME-WAIT), 0xff for a bad handle. */
+export function hState(h: u32): u32 { const p = tcbOf(h); return p == 0 ? 0xff : <u32>changetype<Tcb>(p).state; }
+/** Bytes in the send buffer (not yet acknowledged by the peer). */
+export function hSendQueued(h: u32): u32 { const p = tcbOf(h); return p == 0 ? 0 : cqLength(p + TCB_SNDQ); }
+/** Bytes send() could take now (the send-buffer limit less what is queued). */
+export function hSendSpace(h: u32): u32 {
+  const p = tcbOf(h);
+  if (p == 0) return 0;
+  const q = cqLength(p + TCB_SNDQ);
+  const m = changetype<Tcb>(p).sndBufMax;
+  return q >= m ? 0 : m - q;
+}
+/** Readable bytes waiting for recv(). */
+export function hRecvQueued(h: u32): u32 { const p = tcbOf(h); return p == 0 ? 0 : rqLength(p + TCB_RCVQ); }
+/** The connection's error (201–210) once it failed, else 0. */
+export function hError(h: u32): u32 { const p = tcbOf(h); return p == 0 || changetype<Tcb>(p).error == 0 ? 0 : 200 + <u32>changetype<Tcb>(p).error; }
+
+/** linkUp(): the link is up; announces our address (gratuitous ARP). 0 or a code. */
+export function cmdLinkUp(): i32 {
+  if (!stackReady()) return E_NOT_INITIALIZED;
+  if (!interfaceConfigured()) return E_IF_NO_ROUTE;
+  return ifaceLinkUp();
+}
+
+// ── gauges: occupancy right now (tests, stats) ────────────────────────────────────
+export const GAUGE_ENDPOINTS: u32 = 0;
+export const GAUGE_CONNECTIONS: u32 = 1;
+export const GAUGE_LISTENERS: u32 = 2;
+export const GAUGE_SYNCACHE: u32 = 3;
+export const GAUGE_CHUNKS_IN_USE: u32 = 4;
+export const GAUGE_CHUNKS_HIGH_WATER: u32 = 5;
+export const GAUGE_CHUNKS_FREE: u32 = 6;
+export const GAUGE_TABLE_ENTRIES: u32 = 7;
+export const GAUGE_TIMERS_ACTIVE: u32 = 8;
+export const GAUGE_PENDING_OUTPUT: u32 = 9;
+export const GAUGE_RX_PENDING: u32 = 10;
+export const GAUGE_COUNT: u32 = 11;
+
+/** Gauge `id` (GAUGE_*), 0 for an unknown id or before init. */
+export function gauge(id: u32): u64 {
+  if (!stackReady()) return 0;
+  switch (id) {
+    case GAUGE_ENDPOINTS: return <u64>endpointsInUseTotal();
+    case GAUGE_CONNECTIONS: return <u64>endpointsInUse(EP_CONNECTION);
+    case GAUGE_LISTENERS: return <u64>endpointsInUse(EP_LISTENER);
+    case GAUGE_SYNCACHE: return <u64>endpointsInUse(EP_SYNCACHE);
+    case GAUGE_CHUNKS_IN_USE: return <u64>chunksInUse();
+    case GAUGE_CHUNKS_HIGH_WATER: return <u64>chunksHighWater();
+    case GAUGE_CHUNKS_FREE: return <u64>chunksFree();
+    case GAUGE_TABLE_ENTRIES: return <u64>tableSize();
+    case GAUGE_TIMERS_ACTIVE: return <u64>timers.active;
+    case GAUGE_PENDING_OUTPUT: return <u64>endpointPendingCount();
+    case GAUGE_RX_PENDING: return <u64>rxPending();
+    default: return 0;
+  }
+}

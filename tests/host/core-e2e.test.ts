@@ -1,0 +1,161 @@
+// End to end through the real module: two stacks on the memory wire, the command
+// ABI (listen/connect/accept/send/recv/close), the event ring, the real pools,
+// table, chunk queues and timer wheel. Deterministic: virtual time, fixed seeds.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createPair, EV, ST, ADDR_A, ADDR_B, eventName, type Pair, type Node } from "../helpers/pair.ts";
+import { parseIpv4, ERRORS } from "../../host/abi.ts";
+
+const TW_MS = 2000;
+
+/** A listener on B:80 and a connected client on A; returns [client, server] handles. */
+async function connectPair(p: Pair, port = 80): Promise<[number, number, number]> {
+  const l = p.b.core.listen(port, 0, 16);
+  assert.ok(l !== 0, `listen: ${p.b.core.lastError()}`);
+  let server = 0;
+  p.b.on(l, (e) => {
+    if (e.type === EV.ACCEPTED) server = p.b.core.accept(l);
+  });
+  const c = p.a.core.connect(ADDR_B, port);
+  assert.ok(c !== 0, `connect: ${p.a.core.lastError()}`);
+  let connected = false;
+  p.a.on(c, (e) => { if (e.type === EV.CONNECTED) connected = true; });
+  p.a.kick();
+  await p.run(() => connected && server !== 0, "handshake");
+  return [c, server, l];
+}
+
+function bytes(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (seed + i * 7) & 0xff;
+  return b;
+}
+
+function recvAll(n: Node, h: number): Uint8Array | number {
+  const buf = new Uint8Array(65536);
+  const r = n.core.recvInto(h, buf);
+  return r > 0 ? buf.slice(0, r) : r;
+}
+
+test("handshake, 64-byte request and reply, addresses of both ends", async () => {
+  const p = await createPair({ config: { timeWaitMs: TW_MS } });
+  const [c, s] = await connectPair(p);
+  assert.equal(p.a.core.state(c), ST.ESTABLISHED);
+  assert.equal(p.b.core.state(s), ST.ESTABLISHED);
+  const ci = p.a.core.info(c), si = p.b.core.info(s);
+  assert.equal(ci.remoteAddr, parseIpv4(ADDR_B));
+  assert.equal(ci.remotePort, 80);
+  assert.equal(ci.localAddr, parseIpv4(ADDR_A));
+  assert.ok(ci.localPort >= 49152, `ephemeral port ${ci.localPort}`);
+  assert.deepEqual([si.localAddr, si.localPort, si.remoteAddr, si.remotePort], [parseIpv4(ADDR_B), 80, parseIpv4(ADDR_A), ci.localPort]);
+
+  const req = bytes(64, 1);
+  let gotReq: Uint8Array | null = null;
+  p.b.on(s, (e) => { if (e.type === EV.READABLE) { const r = recvAll(p.b, s); if (r instanceof Uint8Array) gotReq = r; } });
+  assert.equal(p.a.core.send(c, req), 64);
+  p.a.kick();
+  await p.run(() => gotReq !== null, "request delivered");
+  assert.deepEqual(gotReq, req);
+
+  const rep = bytes(64, 99);
+  let gotRep: Uint8Array | null = null;
+  p.a.on(c, (e) => { if (e.type === EV.READABLE) { const r = recvAll(p.a, c); if (r instanceof Uint8Array) gotRep = r; } });
+  assert.equal(p.b.core.send(s, rep), 64);
+  p.b.kick();
+  await p.run(() => gotRep !== null, "reply delivered");
+  assert.deepEqual(gotRep, rep);
+  assert.equal(p.a.core.recvInto(c, new Uint8Array(16)), -ERRORS.E_AGAIN, "nothing more to read");
+  await p.close();
+});
+
+/**
+ * Closes both ends in the given order and checks the states on the way, TIME-WAIT on
+ * the active closer for timeWaitMs, then everything back to the baseline.
+ */
+async function closeScenario(first: "client" | "server" | "simultaneous"): Promise<void> {
+  const p = await createPair({ config: { timeWaitMs: TW_MS } });
+  const baseA = p.a.core.gauges(), baseB = p.b.core.gauges();
+  const [c, s, l] = await connectPair(p);
+  const peerClosed = { a: false, b: false };
+  const closed = { a: false, b: false };
+  const watch = (n: Node, h: number, k: "a" | "b") => n.on(h, (e) => {
+    if (e.type === EV.PEER_CLOSED) {
+      peerClosed[k] = true;
+      assert.equal(n.core.recvInto(h, new Uint8Array(8)), 0, "recv returns 0 at end of stream");
+    }
+    if (e.type === EV.CLOSED) closed[k] = true;
+    if (e.type === EV.ERROR) assert.fail(`${n.name}: error ${e.arg0}`);
+  });
+  watch(p.a, c, "a");
+  watch(p.b, s, "b");
+  let activeNode: Node, activeH: number, passiveNode: Node, passiveH: number, passiveKey: "a" | "b";
+  if (first === "server") { activeNode = p.b; activeH = s; passiveNode = p.a; passiveH = c; passiveKey = "a"; }
+  else { activeNode = p.a; activeH = c; passiveNode = p.b; passiveH = s; passiveKey = "b"; }
+
+  if (first === "simultaneous") {
+    // Both FINs leave before either arrives: FIN-WAIT-1 → CLOSING → TIME-WAIT on both sides.
+    assert.equal(p.a.core.shutdown(c), 0);
+    assert.equal(p.b.core.shutdown(s), 0);
+    assert.equal(p.a.core.state(c), ST.FIN_WAIT_1);
+    assert.equal(p.b.core.state(s), ST.FIN_WAIT_1);
+    p.a.kick(); p.b.kick();
+    await p.run(() => p.a.core.state(c) === ST.TIME_WAIT && p.b.core.state(s) === ST.TIME_WAIT, "both in TIME-WAIT");
+    assert.ok(peerClosed.a && peerClosed.b);
+    assert.equal(p.a.core.close(c), 0);
+    assert.equal(p.b.core.close(s), 0);
+  } else {
+    assert.equal(activeNode.core.close(activeH), 0);
+    assert.equal(activeNode.core.state(activeH), ST.FIN_WAIT_1);
+    activeNode.kick();
+    await p.run(() => peerClosed[passiveKey], "FIN delivered");
+    assert.equal(passiveNode.core.state(passiveH), ST.CLOSE_WAIT);
+    await p.run(() => activeNode.core.state(activeH) === ST.FIN_WAIT_2, "FIN acknowledged");
+    assert.equal(passiveNode.core.close(passiveH), 0);
+    assert.equal(passiveNode.core.state(passiveH), ST.LAST_ACK);
+    passiveNode.kick();
+    await p.run(() => activeNode.core.state(activeH) === ST.TIME_WAIT, "active closer in TIME-WAIT");
+    // The passive side is gone (its handle was given up with close()).
+    await p.run(() => passiveNode.core.state(passiveH) === 0xff, "passive side released");
+  }
+  // TIME-WAIT lasts timeWaitMs (IT-TCP-3 through the real wheel), then the record goes.
+  const twNode = first === "simultaneous" ? p.a : activeNode;
+  const twH = first === "simultaneous" ? c : activeH;
+  const t0 = p.clock.nowUs();
+  await p.advance(TW_MS - 100);
+  assert.equal(twNode.core.state(twH), ST.TIME_WAIT, "still in TIME-WAIT before timeWaitMs");
+  await p.run(() => twNode.core.state(twH) === 0xff, "TIME-WAIT over", TW_MS * 2);
+  const waited = (p.clock.nowUs() - t0) / 1000;
+  assert.ok(waited >= TW_MS - 1 && waited <= TW_MS + 50, `TIME-WAIT lasted ${waited} ms`);
+  await p.advance(TW_MS + 100);
+  assert.equal(p.b.core.close(l), 0);
+  await p.advance(10);
+  // Back to the baseline: endpoints, chunks, table entries, timers (ARP entries keep theirs).
+  for (const [n, base] of [[p.a, baseA], [p.b, baseB]] as const) {
+    const g = n.core.gauges();
+    for (const k of ["endpoints", "connections", "listeners", "syncache", "chunksInUse", "tableEntries"]) {
+      assert.equal(g[k], base[k], `${n.name} ${k} back to baseline (${first})`);
+    }
+  }
+  void closed;
+  await p.close();
+}
+
+test("close with FIN, client closes first: FIN-WAIT-2 → TIME-WAIT on the client", () => closeScenario("client"));
+test("close with FIN, server closes first: TIME-WAIT on the server", () => closeScenario("server"));
+test("simultaneous close: CLOSING → TIME-WAIT on both sides", () => closeScenario("simultaneous"));
+
+test("connect to a port nobody listens on: EVENT_ERROR ECONNREFUSED, then EVENT_CLOSED", async () => {
+  const p = await createPair();
+  const c = p.a.core.connect(ADDR_B, 81);
+  const seen: string[] = [];
+  let code = 0;
+  p.a.on(c, (e) => { seen.push(eventName(e.type)); if (e.type === EV.ERROR) code = e.arg0; });
+  p.a.kick();
+  await p.run(() => seen.includes("closed"), "refused");
+  assert.deepEqual(seen, ["error", "closed"]);
+  assert.equal(code, ERRORS.E_CONNREFUSED);
+  assert.equal(p.a.core.close(c), 0);
+  assert.equal(p.a.core.gauges().endpoints, 0);
+  await p.close();
+});
