@@ -60,8 +60,16 @@ export function negotiate(t: Tcb, seg: TcpRepr): void {
   } else {
     t.flags &= ~TF_TS_OK;
   }
-  t.cwnd = initialCwndSegs * <u32>mss;
+  // RFC 6691 §3 / RFC 9293 §3.7.1: the MSS counts data only, options ride inside it.
+  // With timestamps on every segment (RFC 7323 §3.2) 12 bytes of each are options, so
+  // a full segment carries MSS − 12 data bytes (Linux tcp_sync_mss does the same).
+  // Without this, MSS-sized segments with timestamps exceed the path MTU.
+  if ((t.flags & TF_TS_OK) != 0) t.sndMss = <u16>(<u32>t.sndMss - TCP_TS_OPT_SPACE);
+  t.cwnd = initialCwndSegs * <u32>t.sndMss;
 }
+
+/** Bytes the timestamp option takes in every segment (2 NOPs + kind, length, TSval, TSecr). */
+export const TCP_TS_OPT_SPACE: u32 = 12;
 
 /** Sends our SYN (active open) or SYN,ACK with the handshake options. */
 export function sendSyn(p: usize): bool {

@@ -9,6 +9,7 @@ import {
 } from "./tcb";
 import { envTxBegin, envTxSend, envSndCopy, envRcvSpace } from "./env";
 import { nowMs, nowUs, timers } from "../time/clock";
+import { TCP_TS_OPT_SPACE } from "./connect";
 import { seqLt, seqGt } from "../util/seq";
 import { incSegsOut, incRstSent, incTxFull, incChallengeAcks, incChallengeAckLimited, challengeAckLimit } from "./config";
 
@@ -89,7 +90,18 @@ export function sendSegment(p: usize, flags: u8, seq: u32, off: u32, len: u32): 
       out.sackCount = n;
     }
   }
-  const h = tcp.emit(out, buf);
+  let h = tcp.emit(out, buf);
+  if (len > 0 && !syn) {
+    // RFC 6691 §3: header options count against the peer's MSS. sndMss already leaves
+    // room for the timestamps (connect.ts negotiate); SACK blocks that do not fit in a
+    // data segment are left out (the most recent block goes first, RFC 2018 §4, so the
+    // last ones are dropped). Pure ACKs always carry every block.
+    const limit = <u32>t.sndMss + tcp.TCP_HDR_LEN + ((t.flags & TF_TS_OK) != 0 ? TCP_TS_OPT_SPACE : 0);
+    while (h + len > limit && out.sackCount > 0) {
+      out.sackCount--;
+      h = tcp.emit(out, buf);
+    }
+  }
   if (len > 0) envSndCopy(p, off, buf + h, len);
   tcp.fillChecksum(buf, h + len, t.localAddr, t.remoteAddr);
   envTxSend(buf, h + len, t.localAddr, t.remoteAddr);
