@@ -120,16 +120,30 @@ export function sendSegment(p: usize, flags: u8, seq: u32, off: u32, len: u32): 
   return true;
 }
 
-/** A pure ACK carrying SND.NXT (RFC 9293 §3.10.7.4: the reply to unacceptable segments). */
+/**
+ * A pure ACK carrying SND.NXT (RFC 9293 §3.10.7.4: the reply to unacceptable segments).
+ * RFC 9293's SND.NXT is the next *new* sequence number, which is our sndMax: after a
+ * retransmission timeout sndNxt is pulled back to sndUna (go-back-N, snd.ts), and an
+ * ACK carrying that older number would sit left of the peer's RCV.NXT, fail its
+ * acceptability test and be answered by an ACK of the same kind — two stacks in that
+ * state trade ACKs for ever and never process each other's acknowledgments (found by
+ * the two-stack soak test). BSD does the same (tcp_output: "for ACK only packets ...
+ * use snd_max instead of snd_nxt").
+ */
 export function sendAck(p: usize): bool {
   const t = changetype<Tcb>(p);
-  return sendSegment(p, TCP_FLAG_ACK, t.sndNxt, 0, 0);
+  return sendSegment(p, TCP_FLAG_ACK, t.sndMax, 0, 0);
 }
 
-/** A RST for an existing connection (ABORT, RFC 9293 §3.10.5): seq = SND.NXT. */
+/**
+ * A RST for an existing connection (ABORT, RFC 9293 §3.10.5): seq = SND.NXT, i.e.
+ * sndMax as for sendAck (the number the peer expects once everything sent arrived;
+ * otherwise the peer's RFC 5961 challenge ACK gets a RST with its exact ACK from the
+ * closed-port path).
+ */
 export function sendRstFor(p: usize): bool {
   const t = changetype<Tcb>(p);
-  return sendSegment(p, TCP_FLAG_RST | TCP_FLAG_ACK, t.sndNxt, 0, 0);
+  return sendSegment(p, TCP_FLAG_RST | TCP_FLAG_ACK, t.sndMax, 0, 0);
 }
 
 // RFC 5961 §7: a stack-wide budget of challenge ACKs per second.

@@ -76,3 +76,28 @@ describe("RFC 6691: options count against the MSS", () => {
     expect(data).toBe(3000);
   });
 });
+
+describe("pure ACKs after a retransmission timeout", () => {
+  test("carry SND.MAX, not the rewound sndNxt: the peer accepts them and learns our ACK", () => {
+    k.setup();
+    const l = listener();
+    const c = k.handshake(l, 9000);
+    expect(c).not.toBe(0);
+    const iss = k.lastIss;
+    if (sbuf == 0) sbuf = heap.alloc(8192);
+    tcpSetOption(c, OPT_NODELAY, 1);
+    expect(tcpSend(c, sbuf, 3000)).toBe(3000); // 1460 + 1460 + 80, none acknowledged
+    drain();
+    k.advance(1000); // RTO: sndNxt goes back to sndUna, the first segment is resent
+    expect(next()).toBe(true);
+    expect(rout.seq).toBe(iss + 1);
+    drain();
+    // The peer sends data; our ACK must say SEQ = iss + 1 + 3000 (everything we sent).
+    tmpl(PA, 9001, iss + 1); inject(10, 3);
+    k.advance(40);
+    expect(next()).toBe(true);
+    expect(rout.payloadLen).toBe(0);
+    expect(rout.ack).toBe(9011);
+    expect(rout.seq).toBe(iss + 1 + 3000);
+  });
+});
