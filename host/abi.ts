@@ -86,7 +86,7 @@ export const ABI = {
   STATS_IFACE_OFF: 32,
   STATS_TCP_OFF: 100,
   TCP_STAT_COUNT: 24,
-  GAUGE_COUNT: 11,
+  GAUGE_COUNT: 12,
   EVENT_ACCEPTED: 1,
   EVENT_CONNECTED: 2,
   EVENT_READABLE: 3,
@@ -128,7 +128,7 @@ export const TCP_STAT_NAMES = [
 /** Gauges in id order (glue/api.ts GAUGE_*): occupancy right now. */
 export const GAUGE_NAMES = [
   "endpoints", "connections", "listeners", "syncache", "chunksInUse", "chunksHighWater",
-  "chunksFree", "tableEntries", "timersActive", "pendingOutput", "rxPending",
+  "chunksFree", "tableEntries", "timersActive", "pendingOutput", "rxPending", "arpEntries",
 ] as const;
 
 /** TCP states (assembly/tcp/state.ts), by value. */

@@ -33,6 +33,7 @@ import { tableBindCheck, tablePortInUse, entryRetag, tableSize, ENTRY_CONN } fro
 import { cqLength, rqLength, chunksInUse, chunksHighWater, chunksFree } from "../mem/chunks";
 import { rxPending } from "../mem/rings";
 import { ifaceAddr, ifaceLinkUp } from "../iface/interface";
+import { arpLiveEntries } from "../iface/neighbor";
 import { nextHop, isMulticast, isBroadcast, isLoopback } from "../iface/route";
 import { stackReady } from "../mem/layout";
 import { timers } from "../time/clock";
@@ -288,7 +289,8 @@ export const GAUGE_TABLE_ENTRIES: u32 = 7;
 export const GAUGE_TIMERS_ACTIVE: u32 = 8;
 export const GAUGE_PENDING_OUTPUT: u32 = 9;
 export const GAUGE_RX_PENDING: u32 = 10;
-export const GAUGE_COUNT: u32 = 11;
+export const GAUGE_ARP_ENTRIES: u32 = 11;
+export const GAUGE_COUNT: u32 = 12;
 
 /** Gauge `id` (GAUGE_*), 0 for an unknown id or before init. */
 export function gauge(id: u32): u64 {
@@ -305,6 +307,7 @@ export function gauge(id: u32): u64 {
     case GAUGE_TIMERS_ACTIVE: return <u64>timers.active;
     case GAUGE_PENDING_OUTPUT: return <u64>endpointPendingCount();
     case GAUGE_RX_PENDING: return <u64>rxPending();
+    case GAUGE_ARP_ENTRIES: return interfaceConfigured() ? <u64>arpLiveEntries() : 0;
     default: return 0;
   }
 }

@@ -42,6 +42,9 @@ export class Node {
     else this.fallback?.(e);
   }
 
+  /** Bytes of linear memory (it must never grow after init). */
+  memory(): number { return this.core.memory.buffer.byteLength; }
+
   /** App commands changed the core: send their frames and step soon. */
   kick(): void { this.driver.wake(); }
 }
