@@ -8,6 +8,7 @@
 //       'close' once every accepted connection has closed too (Node semantics).
 
 import { EventEmitter } from "node:events";
+import process from "node:process";
 import { EV_ACCEPTED, isIPv4, ipv4ToU32 } from "./core.ts";
 import type { NetContext, CoreEventTarget } from "./context.ts";
 import { Socket, checkPort } from "./socket.ts";

@@ -21,6 +21,7 @@
 //   resetAndDestroy() → abort (RST) + destroy.
 
 import { Duplex } from "node:stream";
+import process from "node:process";
 import { Buffer } from "node:buffer";
 import {
   EV_CONNECTED, EV_READABLE, EV_WRITABLE, EV_PEER_CLOSED, EV_CLOSED, EV_ERROR, E_AGAIN,
