@@ -189,3 +189,35 @@ function tcpSynFrame(): Uint8Array {
   tcp[16] = tc >> 8; tcp[17] = tc & 255;
   return f;
 }
+
+test("tick takes at most rxBudget frames and reports the rest as work left (returns 0)", async () => {
+  const core = await StackCore.create({ ...SMALL, ...IFACE, rxBudget: 2 }, 0n);
+  const frame = tcpSynFrame();
+  frame[5] = 9; // another MAC: dropped as not for us (no reply needed)
+  for (let i = 0; i < 5; i++) assert.ok(core.rxWrite(frame, 1000n));
+  assert.equal(core.tick(2000n), 0, "work left");
+  assert.equal(core.rx.used, 3);
+  assert.equal(core.tick(3000n), 0);
+  assert.equal(core.rx.used, 1);
+  assert.equal(core.tick(4000n), -1, "all taken, no timer pending");
+  assert.equal(core.rx.used, 0);
+  assert.equal(core.stats().iface_eth_drop_not_for_us, 5n);
+});
+
+test("tick stops taking frames while the event ring is nearly full (back-pressure), loses no event", async () => {
+  // 4 event records: the reserve is 2, so a tick takes frames only while ≥ 2 are free.
+  const core = await StackCore.create({ ...SMALL, ...IFACE, eventRingSize: 4 }, 0n);
+  const l = core.listen(81, 0, 8);
+  assert.ok(l !== 0);
+  // The host has left 3 records unread (1 free).
+  const ev = core.events;
+  ev.tail = (ev.head - 3) >>> 0;
+  const frame = tcpSynFrame(); // a SYN for the listener on port 81
+  assert.ok(core.rxWrite(frame, 1000n));
+  assert.equal(core.tick(2000n), 0, "the frame waits: fewer than 2 event records free");
+  assert.equal(core.rx.used, 1);
+  ev.tail = ev.head; // the host drains the ring
+  core.tick(3000n);
+  assert.equal(core.rx.used, 0, "taken once there is room");
+  assert.equal(core.stats().eventRingFull, 0n);
+});

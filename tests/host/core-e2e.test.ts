@@ -159,3 +159,30 @@ test("connect to a port nobody listens on: EVENT_ERROR ECONNREFUSED, then EVENT_
   assert.equal(p.a.core.gauges().endpoints, 0);
   await p.close();
 });
+
+test("a full TX ring never stalls a connection: its output is queued and sent on the next tick", async () => {
+  // 8 TX slots; connection 1 (initial window: 10 segments) fills them before the host drains anything, so
+  // connection 2's segment cannot be built. Nothing is in flight on connection 2 and
+  // no timer runs for it: only the pending-output queue gets its data out.
+  const p = await createPair({ configA: { txSlots: 8 } });
+  const [c1, s1] = await connectPair(p, 80);
+  const [c2, s2] = await connectPair(p, 81);
+  let got2 = 0;
+  const sink = new Uint8Array(65536);
+  p.b.on(s1, (e) => { if (e.type === EV.READABLE) while (p.b.core.recvInto(s1, sink) > 0); });
+  p.b.on(s2, (e) => { if (e.type === EV.READABLE) { let n; while ((n = p.b.core.recvInto(s2, sink)) > 0) got2 += n; } });
+  assert.equal(p.a.core.setOption(c1, 1, 1), 0); // noDelay
+  assert.equal(p.a.core.send(c1, new Uint8Array(60000)), 60000);
+  const before = p.a.core.stats();
+  assert.equal(p.a.core.send(c2, bytes(100, 5)), 100);
+  const after = p.a.core.stats();
+  assert.ok(after.txRingFull > before.txRingFull, "connection 2 met the full ring");
+  assert.equal(p.a.core.gauges().pendingOutput, 2, "connections 1 and 2 wait in the pending-output queue");
+  const t0 = p.clock.nowUs();
+  p.a.kick();
+  await p.run(() => got2 === 100, "connection 2's data delivered");
+  assert.ok(p.clock.nowUs() - t0 < 50_000, "without waiting for a retransmission timeout");
+  assert.equal(p.a.core.gauges().pendingOutput, 0);
+  assert.equal(p.a.core.stats().tcp_retransmits, 0n);
+  await p.close();
+});
