@@ -186,3 +186,31 @@ test("a full TX ring never stalls a connection: its output is queued and sent on
   assert.equal(p.a.core.stats().tcp_retransmits, 0n);
   await p.close();
 });
+
+test("IT-TCP-2 through the real wheel: a dropped SYN,ACK is retransmitted after the initial RTO", async () => {
+  const p = await createPair();
+  const link = p.wire.b;
+  const send = link.send.bind(link);
+  let dropped = 0;
+  link.send = (f: Uint8Array): boolean => {
+    // Ethernet + IPv4 (20) + TCP flags at byte 14 + 20 + 13: drop the first SYN,ACK.
+    if (dropped === 0 && f.length >= 54 && f[23] === 6 && f[47] === 0x12) { dropped++; return true; }
+    return send(f);
+  };
+  // The client's own SYN retransmission would also draw a SYN,ACK: drop it, so only
+  // the listener's timer (the syncache entry's retransmission) can finish the handshake.
+  const sendA = p.wire.a.send.bind(p.wire.a);
+  let syns = 0;
+  p.wire.a.send = (f: Uint8Array): boolean => {
+    if (f.length >= 54 && f[23] === 6 && f[47] === 0x02 && syns++ > 0) return true;
+    return sendA(f);
+  };
+  const t0 = p.clock.nowUs();
+  const [c] = await connectPair(p);
+  const ms = (p.clock.nowUs() - t0) / 1000;
+  assert.equal(dropped, 1);
+  assert.ok(syns <= 2, "at most one SYN retransmission (dropped)");
+  assert.equal(p.a.core.state(c), ST.ESTABLISHED);
+  assert.ok(ms >= 1000 && ms < 1100, `handshake took ${ms} ms (initial RTO 1 s, RFC 6298 §2.1)`);
+  await p.close();
+});
