@@ -265,3 +265,19 @@ test("new net.Socket() then connect(); setNoDelay/setKeepAlive chain; address()"
   assert.equal((s.address() as { port: number }).port, s.localPort);
   await d.close();
 });
+
+test("ETIMEDOUT when nobody answers the SYN (SYN retries with backoff, on virtual time)", async (t) => {
+  if (await skipIfNoCore(t)) return;
+  const d = await duo();
+  // 198.18.0.99 is on the subnet but absent: ARP never resolves, the SYNs go nowhere.
+  const c = d.a.net.connect({ host: "198.18.0.99", port: 80 });
+  let err: (Error & { code?: string; syscall?: string }) | null = null;
+  c.on("error", (e) => { err = e; });
+  const r = await d.pump.run({ until: () => err !== null, maxMs: 600_000 });
+  assert.equal(r.reason, "until", `an error came within the budget (${r.elapsedMs} virtual ms)`);
+  const e = err as unknown as { code: string; syscall: string };
+  assert.equal(e.code, "ETIMEDOUT");
+  assert.equal(e.syscall, "connect");
+  console.log(`ETIMEDOUT after ${r.elapsedMs} virtual ms`);
+  await d.close();
+});
