@@ -32,7 +32,7 @@ import { createNet, type Net } from "./net/index.ts";
 import { Socket } from "./net/socket.ts";
 import { Server } from "./net/server.ts";
 import { IFACE_STAT_NAMES } from "./iface-stats.ts";
-import { COUNTER_NAMES } from "./abi.ts";
+import { COUNTER_NAMES, TCP_STAT_NAMES } from "./abi.ts";
 
 export interface StackOptions {
   /** The link the stack sends and receives frames on (the stack closes it). */
@@ -100,14 +100,6 @@ const CFG_FIELDS = [
   "CFG_MAC_LO", "CFG_MAC_HI", "CFG_IPV4_ADDR", "CFG_PREFIX_LEN", "CFG_GATEWAY", "CFG_MTU",
   "CFG_ARP_ENTRIES", "CFG_ARP_PENDING", "CFG_REASM_SLOTS", "CFG_REASM_MAX_BYTES", "CFG_TIME_WAIT_MS",
 ] as const;
-/** TCP counters in stats-block order (assembly/glue/stats.ts). */
-const TCP_STAT_NAMES = [
-  "segsIn", "segsOut", "dropMalformed", "dropChecksum", "dropNoEndpoint", "rstSent",
-  "dropUnacceptable", "challengeAcks", "challengeAckLimited", "syncacheOverflow",
-  "acceptOverflow", "endpointsExhausted", "retransmits", "fastRetransmits", "timeouts",
-  "oooDropped", "pawsDropped", "optMalformed", "wsClamped", "txFull", "rstIgnoredTimeWait",
-] as const;
-
 /** Value of an exported constant (a WebAssembly.Global, or a plain value through the loader). */
 function constant(x: CoreExports, name: string): number | undefined {
   const v = num(x[name]);
