@@ -48,13 +48,29 @@ export const RX_RING: usize = ABI_BASE + ABI_RX_RING_OFF;
 export const TX_RING: usize = ABI_BASE + ABI_TX_RING_OFF;
 export const EVENT_RING: usize = ABI_BASE + ABI_EVENT_RING_OFF;
 
+// --- ring geometry ------------------------------------------------------------------
+// The geometry (slots, slotSize, base) lives in module globals set by ringSetup; the
+// copies in the ring headers are for the host to read. Only head and tail are read
+// back from shared memory, so a host that overwrites a header's geometry (a stray
+// write) cannot make the module read or write outside the carved ring regions, nor
+// trap (the break review's repro, tests/host/break-abi.test.ts).
+let rxSlotsG: u32 = 0, rxSizeG: u32 = 0, rxBaseG: usize = 0;
+let txSlotsG: u32 = 0, txSizeG: u32 = 0, txBaseG: usize = 0;
+let evSlotsG: u32 = 0, evSizeG: u32 = 0, evBaseG: usize = 0;
+
 // --- ring header accessors -------------------------------------------------------
 @inline export function ringHead(r: usize): u32 { return load<u32>(r + RING_HEAD_OFF); }
 @inline export function ringTail(r: usize): u32 { return load<u32>(r + RING_TAIL_OFF); }
-@inline export function ringSlots(r: usize): u32 { return load<u32>(r + RING_SLOTS_OFF); }
-@inline export function ringSlotSize(r: usize): u32 { return load<u32>(r + RING_SLOT_SIZE_OFF); }
-@inline export function ringBase(r: usize): usize { return <usize>load<u32>(r + RING_BASE_OFF); }
-@inline function ringMask(r: usize): u32 { return load<u32>(r + RING_MASK_OFF); }
+export function ringSlots(r: usize): u32 {
+  return r == RX_RING ? rxSlotsG : r == TX_RING ? txSlotsG : r == EVENT_RING ? evSlotsG : 0;
+}
+export function ringSlotSize(r: usize): u32 {
+  return r == RX_RING ? rxSizeG : r == TX_RING ? txSizeG : r == EVENT_RING ? evSizeG : 0;
+}
+export function ringBase(r: usize): usize {
+  return r == RX_RING ? rxBaseG : r == TX_RING ? txBaseG : r == EVENT_RING ? evBaseG : 0;
+}
+@inline function ringMask(r: usize): u32 { const n = ringSlots(r); return n == 0 ? 0 : n - 1; }
 /** Address of the slot that running count `i` maps to. */
 @inline export function ringSlot(r: usize, i: u32): usize {
   return ringBase(r) + <usize>(i & ringMask(r)) * <usize>ringSlotSize(r);
@@ -82,6 +98,9 @@ export function ringBytes(slots: u32, slotSize: u32): u64 {
 }
 
 function ringSetup(r: usize, slots: u32, slotSize: u32, base: usize): void {
+  if (r == RX_RING) { rxSlotsG = slots; rxSizeG = slotSize; rxBaseG = base; }
+  else if (r == TX_RING) { txSlotsG = slots; txSizeG = slotSize; txBaseG = base; }
+  else if (r == EVENT_RING) { evSlotsG = slots; evSizeG = slotSize; evBaseG = base; }
   store<u32>(r + RING_HEAD_OFF, 0);
   store<u32>(r + RING_TAIL_OFF, 0);
   store<u32>(r + RING_SLOTS_OFF, slots);

@@ -221,3 +221,28 @@ test("tick stops taking frames while the event ring is nearly full (back-pressur
   assert.equal(core.rx.used, 0, "taken once there is room");
   assert.equal(core.stats().eventRingFull, 0n);
 });
+
+test("ring geometry comes from the module, not the host-writable headers: clobbered base/slots/mask change nothing", async () => {
+  const core = await StackCore.create({ ...SMALL, ...IFACE }, 0n);
+  const rxBase = core.rx.base, txBase = core.tx.base;
+  for (const ring of [core.rx, core.tx, core.events]) {
+    const v = new DataView(core.memory.buffer, ring.addr, ABI.RING_HDR_SIZE);
+    v.setUint32(ABI.RING_BASE_OFF, 0xfffffff0, true);
+    v.setUint32(ABI.RING_SLOTS_OFF, 0x7fffffff, true);
+    v.setUint32(ABI.RING_SLOT_SIZE_OFF, 0xffffff00, true);
+    v.setUint32(ABI.RING_MASK_OFF, 0xffffffff, true);
+  }
+  // Put a SYN for a closed port in RX slot 0 by hand (the header's base is garbage now).
+  const frame = tcpSynFrame();
+  const slot = new DataView(core.memory.buffer, rxBase, 16);
+  slot.setUint32(ABI.SLOT_LEN_OFF, frame.length, true);
+  slot.setBigUint64(ABI.SLOT_TIME_OFF, 1000n, true);
+  new Uint8Array(core.memory.buffer, rxBase + 16, frame.length).set(frame);
+  core.rx.head = core.rx.tail + 1;
+  assert.doesNotThrow(() => core.tick(2000n));
+  const s = core.stats();
+  assert.equal(s.iface_ip_deliver_tcp, 1n, "the frame was read from the real slot");
+  // The RST (behind ARP) and the ARP request went to the real TX region.
+  const txSlot0 = new DataView(core.memory.buffer, txBase, 16);
+  assert.ok(txSlot0.getUint32(ABI.SLOT_LEN_OFF, true) > 0, "TX frame written in the carved TX region");
+});
