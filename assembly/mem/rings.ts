@@ -89,8 +89,14 @@ export function ringsCheck(rxSlots: u32, txSlots: u32, slotSize: u32): i32 {
   if (!isPow2(rxSlots) || !isPow2(txSlots)) return E_CONFIG_NOT_POW2;
   if (rxSlots > MAX_RING_SLOTS || txSlots > MAX_RING_SLOTS) return E_CONFIG_TOO_LARGE;
   if (slotSize < MIN_SLOT_SIZE || slotSize > MAX_SLOT_SIZE || (slotSize & 7) != 0) return E_CONFIG_SLOT_SIZE;
+  // Each ring is one allocator block: below the stub allocator's 1 GiB block limit
+  // (the same bound mem/layout.ts applies), so ringsInit's sizes never wrap.
+  if (ringBytes(rxSlots, slotSize) > MAX_RING_BYTES || ringBytes(txSlots, slotSize) > MAX_RING_BYTES) return E_CONFIG_TOO_LARGE;
   return OK;
 }
+
+/** Largest ring region (bytes): the allocator's block limit, 1 GiB minus its header. */
+export const MAX_RING_BYTES: u64 = (1 << 30) - 64;
 
 /** Bytes ringsInit carves for these parameters (valid ones only). */
 export function ringBytes(slots: u32, slotSize: u32): u64 {
