@@ -1,5 +1,5 @@
 // Public entry of the host library.
-export { instantiate, wasmBytes, ModuleAbortError } from "./loader.ts";
+export { instantiate, instantiateBytes, wasmBytes, ModuleAbortError } from "./loader.ts";
 export type { CoreExports, ModuleFlavor } from "./loader.ts";
 export { runtime } from "./runtime/index.ts";
 

@@ -34,7 +34,11 @@ export type CoreExports = Record<string, any> & { memory: WebAssembly.Memory };
 
 /** Instantiates a fresh module. An AS abort (a bug, never bad input) throws ModuleAbortError. */
 export async function instantiate(flavor: ModuleFlavor = "release"): Promise<{ exports: CoreExports }> {
-  const bytes = await wasmBytes(flavor);
+  return { exports: await instantiateBytes(await wasmBytes(flavor)) };
+}
+
+/** Instantiates the given module bytes (e.g. another build) with the core's imports. */
+export async function instantiateBytes(bytes: Uint8Array): Promise<CoreExports> {
   let mem: WebAssembly.Memory | null = null;
   const readStr = (ptr: number): string => {
     if (!mem || ptr === 0) return "";
@@ -52,5 +56,5 @@ export async function instantiate(flavor: ModuleFlavor = "release"): Promise<{ e
   };
   const { exports } = await loader.instantiate(bytes, imports);
   mem = (exports as unknown as CoreExports).memory;
-  return { exports: exports as unknown as CoreExports };
+  return exports as unknown as CoreExports;
 }

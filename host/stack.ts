@@ -18,8 +18,7 @@
 // Ownership: the Stack owns the module instance and the link (close() closes it);
 // the app owns nothing in linear memory — sockets only hold handles.
 
-import * as loader from "@assemblyscript/loader";
-import { instantiate, ModuleAbortError, type CoreExports, type ModuleFlavor } from "./loader.ts";
+import { instantiate, instantiateBytes, type CoreExports, type ModuleFlavor } from "./loader.ts";
 import { StackCore } from "./stack-core.ts";
 import type { StackConfig } from "./abi.ts";
 import type { Link } from "./link/link.ts";
@@ -215,27 +214,6 @@ export function checkStackOptions(options: StackOptions): Checked {
     reasmSlots: intOption(o, "reasmSlots", 0, 1024) ?? 4,
     reasmMaxBytes: intOption(o, "reasmMaxBytes", 8, 65515) ?? 65515,
   };
-}
-
-/** Instantiates module bytes with the same imports as host/loader.ts. */
-async function instantiateBytes(bytes: Uint8Array): Promise<CoreExports> {
-  let mem: WebAssembly.Memory | null = null;
-  const readStr = (ptr: number): string => {
-    if (!mem || ptr === 0) return "";
-    const len = new Uint32Array(mem.buffer)[(ptr - 4) >>> 2] >>> 1;
-    return String.fromCharCode(...new Uint16Array(mem.buffer, ptr, len));
-  };
-  const imports = {
-    env: {
-      abort(msg: number, file: number, line: number, col: number): never {
-        throw new ModuleAbortError(`ustack core abort: ${readStr(msg)} at ${readStr(file)}:${line}:${col}`);
-      },
-      seed: () => Date.now(),
-    },
-  };
-  const { exports } = await loader.instantiate(bytes, imports);
-  mem = (exports as unknown as CoreExports).memory;
-  return exports as unknown as CoreExports;
 }
 
 function macToBigInt(mac: Uint8Array): bigint {
