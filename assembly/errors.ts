@@ -6,10 +6,16 @@
 //
 // Ranges (each owner defines its codes in its own file, inside its range):
 //     0        OK
-//     1 –  99  general, memory, configuration, table (this file)
-//   100 – 199  interface: Ethernet / ARP / IPv4 / ICMP (assembly/iface/)
-//   200 – 299  TCP (assembly/tcp/)
-// Values never change meaning once published.
+//     1 –  99  general, memory, configuration, table (this file), except the
+//              blocks below that live beside the code that returns them:
+//        45    E_ADDR_NOT_AVAILABLE        assembly/glue/api.ts (command ABI)
+//     50 – 62  E_CONFIG_MAC … E_CONFIG_BUDGET  assembly/config.ts (interface and TCP
+//              fields of the config block); 63 – 69 reserved for more of them
+//   100 – 199  interface: Ethernet / ARP / IPv4 / ICMP (assembly/iface/errors.ts)
+//   200 – 299  TCP (assembly/tcp/codes.ts)
+// Values never change meaning once published. Every code is mirrored in host/abi.ts
+// ERRORS and mapped to a Node-style error code in host/errors.ts (tests/host/errors.test.ts
+// lists them all and fails on a code without a mapping).
 
 export const OK: i32 = 0;
 
@@ -69,6 +75,13 @@ export const E_NOT_FOUND: i32 = 32;
 export const E_BAD_LENGTH: i32 = 40;
 /** An argument is out of its domain (unknown type tag, port 0 where not allowed, ...). */
 export const E_BAD_ARGUMENT: i32 = 41;
+// 45 is taken: E_ADDR_NOT_AVAILABLE (assembly/glue/api.ts), a local address that is
+// not the interface's (Node: EADDRNOTAVAIL).
+
+// --- configuration of the interface and TCP: 50–62 in assembly/config.ts ----------
+// (E_CONFIG_MAC 50, _ADDR 51, _PREFIX 52, _GATEWAY 53, _MTU 54, _ARP 55, _REASM 56,
+//  _TCP_TIMER 57, _TCP_RETRIES 58, _BUFFER 59, _PORTS 60, _IO_BUFFER 61, _BUDGET 62;
+//  63–69 reserved for further config rules). Do not define codes in 45 or 50–69 here.
 
 // --- last error (errno style) ------------------------------------------------
 // Functions that return a handle return 0 on failure and leave the reason here.

@@ -1,7 +1,9 @@
 // Module result codes → Node-style errors.
 //
-// The core returns small integers (assembly/errors.ts 1–99, assembly/iface/errors.ts
-// 100–199, assembly/tcp/codes.ts 200–299). The net API turns them into Error objects
+// The core returns small integers (assembly/errors.ts 1–99, with 45 in glue/api.ts and
+// 50–62 in config.ts; assembly/iface/errors.ts 100–199; assembly/tcp/codes.ts 200–299).
+// Every one of them has a mapping below (tests/host/errors.test.ts checks it against
+// the module's sources). The net API turns them into Error objects
 // shaped like the ones Node's own `net` module produces, so code written against
 // `node:net` (and node:http) recognises them by `.code`:
 //
@@ -22,6 +24,8 @@ const ERRNO: Record<string, number> = {
   EINVAL: 22,
   EMFILE: 24,
   EPIPE: 32,
+  EMSGSIZE: 90,
+  EOPNOTSUPP: 95,
   EADDRINUSE: 98,
   EADDRNOTAVAIL: 99,
   ENETUNREACH: 101,
@@ -34,6 +38,7 @@ const ERRNO: Record<string, number> = {
   ECONNREFUSED: 111,
   EHOSTUNREACH: 113,
   EALREADY: 114,
+  EINPROGRESS: 115,
 };
 
 /** Module code → Node error code. Unknown codes map to "EUSTACK<n>". */
@@ -42,6 +47,17 @@ const CODE_NAMES: Record<number, string> = {
   1: "EBADF", // E_INVALID_HANDLE
   2: "EBADF", // E_STALE_HANDLE
   3: "EINVAL", // E_NOT_INITIALIZED
+  4: "EINVAL", // E_ALREADY_INITIALIZED
+  // configuration rejected by init (nothing carved)
+  10: "EINVAL", // E_CONFIG_ZERO
+  11: "EINVAL", // E_CONFIG_TOO_LARGE
+  12: "EINVAL", // E_CONFIG_SHARDS
+  13: "EINVAL", // E_CONFIG_NOT_POW2
+  14: "EINVAL", // E_CONFIG_SLOT_SIZE
+  15: "EINVAL", // E_CONFIG_CHUNK_SIZE
+  16: "EINVAL", // E_CONFIG_COUNT
+  17: "EINVAL", // E_CONFIG_VERSION
+  18: "ENOMEM", // E_OUT_OF_MEMORY: memory.grow refused
   20: "EMFILE", // E_ENDPOINTS_EXHAUSTED: no free control block, like running out of descriptors
   21: "EMFILE", // E_LISTENERS_EXHAUSTED
   22: "ENOBUFS", // E_SYNCACHE_EXHAUSTED
@@ -56,11 +72,37 @@ const CODE_NAMES: Record<number, string> = {
   32: "EINVAL", // E_NOT_FOUND
   40: "EINVAL", // E_BAD_LENGTH
   41: "EINVAL", // E_BAD_ARGUMENT
-  // assembly/iface/errors.ts
+  45: "EADDRNOTAVAIL", // E_ADDR_NOT_AVAILABLE (glue/api.ts): local address not the interface's
+  // assembly/config.ts: interface and TCP fields of the config block
+  50: "EINVAL", // E_CONFIG_MAC
+  51: "EINVAL", // E_CONFIG_ADDR
+  52: "EINVAL", // E_CONFIG_PREFIX
+  53: "EINVAL", // E_CONFIG_GATEWAY
+  54: "EINVAL", // E_CONFIG_MTU
+  55: "EINVAL", // E_CONFIG_ARP
+  56: "EINVAL", // E_CONFIG_REASM
+  57: "EINVAL", // E_CONFIG_TCP_TIMER
+  58: "EINVAL", // E_CONFIG_TCP_RETRIES
+  59: "EINVAL", // E_CONFIG_BUFFER
+  60: "EINVAL", // E_CONFIG_PORTS
+  61: "EINVAL", // E_CONFIG_IO_BUFFER
+  62: "EINVAL", // E_CONFIG_BUDGET
+  // assembly/iface/errors.ts (most are drop reasons counted inside the module; mapped
+  // anyway so that no module code ever surfaces as EUSTACK<n>)
+  101: "EINVAL", // E_IF_TRUNCATED
+  102: "EINVAL", // E_IF_MALFORMED
+  103: "EINVAL", // E_IF_CHECKSUM
+  104: "EOPNOTSUPP", // E_IF_UNSUPPORTED
+  105: "EINVAL", // E_IF_NOT_FOR_US
   106: "EHOSTUNREACH", // E_IF_NO_ROUTE
   107: "ENOBUFS", // E_IF_TX_FULL
   108: "ENOBUFS", // E_IF_NO_BUFFER
+  109: "EMSGSIZE", // E_IF_TOO_BIG
   110: "EINVAL", // E_IF_CONFIG
+  111: "EINVAL", // E_IF_STATE
+  112: "ENOBUFS", // E_IF_RATE_LIMITED
+  113: "EINPROGRESS", // E_IF_PENDING: queued for ARP resolution, leaves later
+  114: "EINPROGRESS", // E_IF_HELD: fragment kept for reassembly
   // assembly/tcp/codes.ts
   201: "ECONNREFUSED",
   202: "ECONNRESET",
