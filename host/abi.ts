@@ -325,31 +325,68 @@ const CONFIG_FIELDS: ReadonlyArray<[keyof StackConfig, number]> = [
   ["challengeAckLimit", ABI.CFG_CHALLENGE_ACK_LIMIT],
 ];
 
-/** Writes `config` into the module's config block at `addr` (u32 fields, little-endian). */
+/**
+ * A config value as the u32 its slot holds. Every numeric field of the config block is
+ * a little-endian u32, so the host accepts exactly the integers 0..2^32−1 and throws a
+ * RangeError naming the field for anything else (2^32 + 8, 2048.5, −1, NaN, a string):
+ * `Number(v) >>> 0` used to reduce such values mod 2^32 and init then ran with a
+ * configuration nobody asked for (2^32 + 8 connections → 8). The meaning of each value
+ * (zero, powers of two, limits, address rules) stays the module's to check, one result
+ * code per rule (assembly/config.ts).
+ */
+function configU32(name: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw new RangeError(`ustack: config ${name} must be an integer in 0..4294967295 (got ${typeof v === "number" ? v : typeof v})`);
+  }
+  return v;
+}
+
+/** An IPv4 address given as a number: any 32-bit pattern, also the negative int32 that `|` and `<<` produce. */
+function configAddr32(name: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < -0x80000000 || v > 0xffffffff) {
+    throw new RangeError(`ustack: config ${name} must be an IPv4 address or a 32-bit integer (got ${typeof v === "number" ? v : typeof v})`);
+  }
+  return v >>> 0;
+}
+
+/** Writes `config` into the module's config block at `addr` (u32 fields, little-endian). Throws RangeError on a value no u32 field can hold. */
 export function writeConfig(memory: WebAssembly.Memory, addr: number, config: StackConfig, entropy: (n: number) => Uint8Array): void {
-  const view = new DataView(memory.buffer, addr, ABI.CONFIG_SIZE);
+  // Check every field before writing any, so a refused config leaves the block as it was.
+  const values: Array<[number, number]> = [];
   for (const [name, off] of CONFIG_FIELDS) {
     const v = config[name];
-    if (v !== undefined) view.setUint32(off, Number(v) >>> 0, true);
+    if (v !== undefined) values.push([off, configU32(name, v)]);
   }
+  let ipv4: number | undefined;
   if (config.ipv4 !== undefined) {
-    let addr = config.ipv4;
-    if (typeof addr === "string") {
-      const [a, len] = addr.split("/");
+    let a = config.ipv4;
+    if (typeof a === "string") {
+      const [text, len] = a.split("/");
       if (len !== undefined) {
-        if (!/^\d{1,2}$/.test(len)) throw new TypeError(`ustack: bad prefix length in "${addr}"`);
-        view.setUint32(ABI.CFG_PREFIX_LEN, Number(len), true);
+        if (!/^\d{1,2}$/.test(len)) throw new TypeError(`ustack: bad prefix length in "${a}"`);
+        values.push([ABI.CFG_PREFIX_LEN, Number(len)]);
       }
-      addr = parseIpv4(a);
+      a = parseIpv4(text);
     }
-    view.setUint32(ABI.CFG_IPV4_ADDR, addr >>> 0, true);
+    ipv4 = configAddr32("ipv4", a);
   }
+  let gateway: number | undefined;
   if (config.gateway !== undefined) {
-    const g = typeof config.gateway === "string" ? parseIpv4(config.gateway) : config.gateway;
-    view.setUint32(ABI.CFG_GATEWAY, g >>> 0, true);
+    gateway = configAddr32("gateway", typeof config.gateway === "string" ? parseIpv4(config.gateway) : config.gateway);
   }
+  let mac: bigint | undefined;
   if (config.mac !== undefined) {
-    const m = macToBigInt(config.mac);
+    if (typeof config.mac === "number" && !Number.isSafeInteger(config.mac)) throw new RangeError(`ustack: config mac must be an integer (got ${config.mac})`);
+    mac = macToBigInt(config.mac);
+    // Two u32 slots (MAC_LO, MAC_HI): 64 bits; the module rejects more than 48 (E_CONFIG_MAC).
+    if (mac < 0n || mac > 0xffffffffffffffffn) throw new RangeError(`ustack: config mac must fit 48 bits (got ${mac})`);
+  }
+  const view = new DataView(memory.buffer, addr, ABI.CONFIG_SIZE);
+  for (const [off, v] of values) view.setUint32(off, v, true);
+  if (ipv4 !== undefined) view.setUint32(ABI.CFG_IPV4_ADDR, ipv4, true);
+  if (gateway !== undefined) view.setUint32(ABI.CFG_GATEWAY, gateway, true);
+  if (mac !== undefined) {
+    const m = mac;
     view.setUint32(ABI.CFG_MAC_LO, Number(m & 0xffffffffn), true);
     view.setUint32(ABI.CFG_MAC_HI, Number((m >> 32n) & 0xffffffffn), true);
   }

@@ -1,12 +1,12 @@
 // Adversarial review of the host ABI (host/abi.ts, host/stack-core.ts) against the
 // real module: config values the host mirror writes, hostile ring indices, init
-// ordering. Passing tests document properties that hold; `test.skip` + "BUG:" marks
-// a reproduced defect (kept skipped so the suite stays green).
+// ordering. Every test documents a property that holds; "Was BUG" marks one that
+// reproduced a defect before its fix.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { instantiate } from "../../host/loader.ts";
-import { ABI, ERRORS, writeConfig, readCounters } from "../../host/abi.ts";
+import { ABI, ERRORS, writeConfig, readCounters, type StackConfig } from "../../host/abi.ts";
 import { StackCore, StackInitError } from "../../host/stack-core.ts";
 
 const SECRET = new Uint8Array(16).fill(7);
@@ -22,11 +22,10 @@ function initCode(fn: () => unknown): number {
   }
 }
 
-test("out-of-range values that wrap to something invalid are still rejected (-1, NaN, 2^32)", async () => {
+test("values a u32 field holds but the module forbids are rejected by init with the rule's code", async () => {
   const cases: Array<[string, number, number]> = [
-    ["maxConnections", -1, ERRORS.E_CONFIG_COUNT],
-    ["maxConnections", Number.NaN, ERRORS.E_CONFIG_ZERO],
-    ["maxConnections", 2 ** 32, ERRORS.E_CONFIG_ZERO],
+    ["maxConnections", 0, ERRORS.E_CONFIG_ZERO],
+    ["maxConnections", 2 ** 32 - 1, ERRORS.E_CONFIG_COUNT],
     ["rxSlots", 2 ** 32 - 1, ERRORS.E_CONFIG_NOT_POW2],
     ["shards", 512, ERRORS.E_CONFIG_SHARDS],
     ["slotSize", 2 ** 31, ERRORS.E_CONFIG_SLOT_SIZE],
@@ -38,25 +37,40 @@ test("out-of-range values that wrap to something invalid are still rejected (-1,
   }
 });
 
-// BUG: host/abi.ts:142 writeConfig stores `Number(v) >>> 0`, so an out-of-range or
-// non-integer value is silently reduced mod 2^32 / truncated instead of rejected:
-// maxConnections = 2^32 + 8 becomes 8, rxSlots = 2^32 + 256 becomes 256,
-// chunkSize = 2048.5 becomes 2048, and init succeeds with a configuration the caller
-// never asked for. "Config validation rejects bad values before carving" does not
-// hold end to end. Fix: writeConfig throws RangeError unless Number.isInteger(v) and
-// 0 <= v <= 0xffffffff.
-test.skip("BUG: writeConfig rejects values that are not u32 integers instead of wrapping them", async () => {
-  for (const [field, value] of [["maxConnections", 2 ** 32 + 8], ["rxSlots", 2 ** 32 + 256], ["chunkSize", 2048.5]] as const) {
+// Was BUG (host/abi.ts writeConfig stored `Number(v) >>> 0`): an out-of-range or
+// non-integer value was silently reduced mod 2^32 / truncated instead of rejected —
+// maxConnections = 2^32 + 8 became 8, rxSlots = 2^32 + 256 became 256, chunkSize =
+// 2048.5 became 2048 — and init succeeded with a configuration nobody asked for.
+// Fixed: writeConfig throws a RangeError naming the field unless the value is an
+// integer the field's u32 slot holds, and writes nothing of a refused config.
+test("writeConfig rejects values that are not u32 integers instead of wrapping them (RangeError naming the field)", async () => {
+  const cases: Array<[string, unknown]> = [
+    ["maxConnections", 2 ** 32 + 8], ["rxSlots", 2 ** 32 + 256], ["chunkSize", 2048.5],
+    ["maxConnections", -1], ["maxConnections", Number.NaN], ["maxConnections", 2 ** 32],
+    ["timeWaitMs", Number.POSITIVE_INFINITY], ["rcvBuf", -0.5], ["ephemeralLow", "49152"],
+    ["ipv4", 2 ** 32 + 1], ["ipv4", 1.5], ["gateway", -(2 ** 31) - 1], ["mac", 2.5], ["mac", 2n ** 64n],
+  ];
+  for (const [field, value] of cases) {
     const { exports } = await instantiate("release");
-    let accepted = false;
-    try {
-      StackCore.init(exports, { [field]: value, secret: SECRET }, 0n);
-      accepted = true;
-    } catch {
-      // RangeError or StackInitError: either is a refusal
-    }
-    assert.equal(accepted, false, `${field} = ${value} was accepted`);
+    const addr = exports.configAddr() >>> 0;
+    const before = new Uint8Array(exports.memory.buffer, addr, ABI.CONFIG_SIZE).slice();
+    // A valid field first: a refused config must not be half written.
+    const config = { maxListeners: 3, [field]: value, secret: SECRET } as unknown as StackConfig;
+    assert.throws(() => writeConfig(exports.memory, addr, config, entropy),
+      (e: unknown) => e instanceof RangeError && e.message.includes(field), `${field} = ${String(value)}`);
+    assert.deepEqual(new Uint8Array(exports.memory.buffer, addr, ABI.CONFIG_SIZE), before, `${field}: config block untouched`);
+    assert.throws(() => StackCore.init(exports, config, 0n), RangeError);
+    assert.equal(Number(exports.tick(5n)), -1, `${field}: the module was not initialized`);
   }
+  // The edges of the range are accepted and reach the module unchanged.
+  const { exports } = await instantiate("release");
+  const addr = exports.configAddr() >>> 0;
+  writeConfig(exports.memory, addr, { maxConnections: 0xffffffff, chunkSize: 0, ipv4: -1062731774, gateway: 0xc0a80001, secret: SECRET }, entropy);
+  const v = new DataView(exports.memory.buffer, addr, ABI.CONFIG_SIZE);
+  assert.equal(v.getUint32(ABI.CFG_MAX_CONNECTIONS, true), 0xffffffff);
+  assert.equal(v.getUint32(ABI.CFG_CHUNK_SIZE, true), 0);
+  assert.equal(v.getUint32(ABI.CFG_IPV4_ADDR, true), 0xc0a80002, "a negative int32 address is the same 32-bit pattern");
+  assert.equal(v.getUint32(ABI.CFG_GATEWAY, true), 0xc0a80001);
 });
 
 test("a rejected init carves nothing and grows nothing; a corrected config then inits once", async () => {
@@ -109,17 +123,27 @@ test("clock going backwards or jumping far ahead: tick never throws, wakeup stay
   }
 });
 
-// BUG: assembly/mem/rings.ts:56-62 read the ring geometry (base, mask, slotSize,
-// slots) back from the host-writable ABI block on every access. A host that
-// clobbers the RX header's `base` (stray write, wrong offset: the ABI doc only says
-// who writes head and tail) makes the next tick trap on an out-of-bounds load, which
-// the developers' guide forbids ("no input may trap the module"). On TX/event rings the
-// same fields redirect the module's writes anywhere in linear memory (see
-// tests/assembly/break-mem.spec.ts). Fix: keep geometry in module globals.
-test.skip("BUG: a clobbered RX ring base does not trap tick()", async () => {
+// Was BUG (assembly/mem/rings.ts read the ring geometry — base, mask, slotSize,
+// slots — back from the host-writable ABI block on every access): a host that
+// clobbered the RX header's `base` made the next tick trap on an out-of-bounds load.
+// Fixed by 2dd8059: the geometry lives in module globals; only head and tail are
+// read back. The TX and event rings' write side: tests/assembly/break-mem.spec.ts.
+test("a clobbered RX ring header (base, slots, slot size, mask) does not trap tick() or move the ring", async () => {
   const core = await StackCore.create({ rxSlots: 4, secret: SECRET }, 0n);
+  const slot0 = core.rx.slotAddr(core.rx.tail);
+  // A zero-length frame in the real slot: the module must read it there and count it.
+  new DataView(core.memory.buffer, slot0, ABI.SLOT_HDR_SIZE).setUint32(ABI.SLOT_LEN_OFF, 0, true);
   const v = new DataView(core.memory.buffer, core.rx.addr, ABI.RING_HDR_SIZE);
   v.setUint32(ABI.RING_BASE_OFF, 0xfffffff0, true);
-  core.rx.head = core.rx.tail + 1;
+  v.setUint32(ABI.RING_SLOTS_OFF, 0x10000000, true);
+  v.setUint32(ABI.RING_SLOT_SIZE_OFF, 0xffffffff, true);
+  v.setUint32(ABI.RING_MASK_OFF, 0xffffffff, true);
+  const tail0 = core.rx.tail;
+  core.rx.head = tail0 + 1;
+  const before = readCounters(core.memory, core.abiBase);
   assert.doesNotThrow(() => core.tick(1000n));
+  const after = readCounters(core.memory, core.abiBase);
+  assert.equal((core.rx.tail - tail0) >>> 0, 1, "the one published slot was consumed");
+  assert.equal(after.rxBadLength - before.rxBadLength, 1n, "read from the real slot (length 0 → counted)");
+  assert.equal(after.rxFrames, before.rxFrames);
 });
