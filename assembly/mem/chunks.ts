@@ -23,13 +23,19 @@
 // what they can, count C_CHUNKS_EXHAUSTED once and return the bytes taken; TCP
 // never advertises a receive window the free chunks cannot back (chunksFree()).
 
-import { OK, E_CONFIG_ZERO, E_CONFIG_CHUNK_SIZE, E_CONFIG_COUNT } from "../errors";
+import { OK, E_CONFIG_ZERO, E_CONFIG_CHUNK_SIZE, E_CONFIG_COUNT, E_CONFIG_TOO_LARGE } from "../errors";
 import { count, C_CHUNKS_EXHAUSTED } from "./stats";
 
 export const CHUNK_QUEUE_SIZE: usize = 16;
 export const MIN_CHUNK_SIZE: u32 = 64;
 export const MAX_CHUNK_SIZE: u32 = 32768;
 export const MAX_CHUNKS: u32 = 1 << 24;
+/**
+ * Largest pool (links + data, bytes): it is one allocator block, and the stub
+ * allocator's block limit is 1 GiB minus its header (the same bound as mem/layout.ts
+ * MAX_REGION and mem/rings.ts MAX_RING_BYTES). With it, no size below overflows a u32.
+ */
+export const MAX_POOL_BYTES: u64 = (1 << 30) - 64;
 
 @unmanaged
 export class ChunkQueue {
@@ -54,15 +60,21 @@ let poolFreeHead: u32 = 0;
 let poolInUse: u32 = 0;
 let poolHighWater: u32 = 0;
 
-/** Checks pool parameters without carving. */
+/**
+ * Checks pool parameters without carving: counts 1..MAX_CHUNKS, chunkSize a multiple
+ * of 8 in MIN_CHUNK_SIZE..MAX_CHUNK_SIZE, and the whole pool (computed in u64) within
+ * MAX_POOL_BYTES — E_CONFIG_TOO_LARGE otherwise, so chunksInit's sizes can never wrap
+ * for a direct caller either (a u32 product of 2^17 × 32768 is 0).
+ */
 export function chunksCheck(chunkCount: u32, chunkSize: u32): i32 {
   if (chunkCount == 0 || chunkSize == 0) return E_CONFIG_ZERO;
   if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE || (chunkSize & 7) != 0) return E_CONFIG_CHUNK_SIZE;
   if (chunkCount > MAX_CHUNKS) return E_CONFIG_COUNT;
+  if (chunksBytes(chunkCount, chunkSize) > MAX_POOL_BYTES) return E_CONFIG_TOO_LARGE;
   return OK;
 }
 
-/** Bytes chunksInit carves. */
+/** Bytes chunksInit carves (u64: never wraps; at most MAX_POOL_BYTES for checked parameters). */
 export function chunksBytes(chunkCount: u32, chunkSize: u32): u64 {
   return (<u64>chunkCount << 2) + <u64>chunkCount * <u64>chunkSize + 8;
 }
@@ -71,8 +83,12 @@ export function chunksBytes(chunkCount: u32, chunkSize: u32): u64 {
 export function chunksInit(chunkCount: u32, chunkSize: u32): i32 {
   const rc = chunksCheck(chunkCount, chunkSize);
   if (rc != OK) return rc;
-  const linkBytes = ((<usize>chunkCount << 2) + 7) & ~<usize>7;
-  const p = heap.alloc(linkBytes + <usize>chunkCount * chunkSize);
+  // Sizes in u64, narrowed only after chunksCheck bounded them by MAX_POOL_BYTES.
+  const linkBytes64 = ((<u64>chunkCount << 2) + 7) & ~(<u64>7);
+  const total64 = linkBytes64 + <u64>chunkCount * <u64>chunkSize;
+  if (total64 > MAX_POOL_BYTES) return E_CONFIG_TOO_LARGE; // unreachable after chunksCheck
+  const linkBytes = <usize>linkBytes64;
+  const p = heap.alloc(<usize>total64);
   poolLinks = p;
   poolData = p + linkBytes;
   poolChunkSize = chunkSize;

@@ -126,6 +126,7 @@ export function ringsInit(rxSlots: u32, txSlots: u32, slotSize: u32): i32 {
   const rc = ringsCheck(rxSlots, txSlots, slotSize);
   if (rc != OK) return rc;
   abiStamp();
+  // u64 sizes (ringBytes), narrowed only after ringsCheck bounded them by MAX_RING_BYTES.
   const rxBytes = <usize>ringBytes(rxSlots, slotSize);
   const txBytes = <usize>ringBytes(txSlots, slotSize);
   const rx = heap.alloc(rxBytes);
@@ -266,7 +267,8 @@ export function eventsInit(slots: u32): i32 {
   const rc = eventsCheck(slots);
   if (rc != OK) return rc;
   abiStamp();
-  const bytes = <usize>slots * EVENT_SIZE;
+  // u64 product, narrowed after eventsCheck bounded it (MAX_EVENT_SLOTS × 16 B = 64 MiB).
+  const bytes = <usize>(<u64>slots * <u64>EVENT_SIZE);
   const base = heap.alloc(bytes);
   memory.fill(base, 0, bytes);
   ringSetup(EVENT_RING, slots, EVENT_SIZE, base);

@@ -12,7 +12,7 @@ import {
 } from "../../assembly/mem/endpoints";
 import {
   chunksInit, chunksInUse, chunksFree, cqAppend, cqPeek, cqConsume, cqFree, cqLength, cqChunks, cqInit,
-  chunksCheck, CHUNK_QUEUE_SIZE,
+  chunksCheck, chunksBytes, CHUNK_QUEUE_SIZE, MAX_POOL_BYTES,
 } from "../../assembly/mem/chunks";
 import {
   ringsInit, ringsCheck, txAcquire, txCommit, txFrameCapacity, rxPoll, setRxHandler, eventsInit, eventPush,
@@ -37,7 +37,8 @@ import {
 import { configCheck } from "../../assembly/mem/layout";
 import {
   OK, E_INVALID_HANDLE, E_STALE_HANDLE, E_BAD_ARGUMENT, E_ENDPOINTS_EXHAUSTED, E_ADDR_IN_USE,
-  E_CONFIG_TOO_LARGE, E_CONFIG_COUNT, E_TABLE_EXHAUSTED, E_EXISTS, lastError,
+  E_CONFIG_TOO_LARGE, E_CONFIG_COUNT, E_TABLE_EXHAUSTED, E_EXISTS, E_CONFIG_ZERO, E_CONFIG_CHUNK_SIZE,
+  E_CONFIG_NOT_POW2, E_CONFIG_SLOT_SIZE, lastError,
 } from "../../assembly/errors";
 import {
   counter, countersReset, C_STALE_HANDLE, C_INVALID_HANDLE, C_ENDPOINTS_EXHAUSTED, C_CHUNKS_EXHAUSTED,
@@ -154,12 +155,31 @@ const mHead = new StaticArray<u32>(3);
 const mTail = new StaticArray<u32>(3);
 
 describe("break: chunk queues", () => {
+  // docs/abi.md config table: chunkCount > 0 and ≤ 2^24, chunkSize a multiple of 8 in
+  // 64..32768, and (below the table) every region < 1 GiB. The pool is one region, so
+  // chunksCheck applies the size rule itself, computed in u64 (MAX_POOL_BYTES).
   test("chunksCheck accepts the documented extremes only", () => {
     expect(chunksCheck(1, 64)).toBe(OK);
-    expect(chunksCheck(1 << 24, 32768)).toBe(OK); // 512 GiB: only configCheck's size rule refuses it
-    expect(chunksCheck((1 << 24) + 1, 64)).not.toBe(OK);
-    expect(chunksCheck(1, 32776)).not.toBe(OK);
-    expect(chunksCheck(1, 72 - 4)).not.toBe(OK);
+    expect(chunksCheck(1, 32768)).toBe(OK);
+    expect(chunksCheck(0, 64)).toBe(E_CONFIG_ZERO);
+    expect(chunksCheck(1, 0)).toBe(E_CONFIG_ZERO);
+    expect(chunksCheck((1 << 24) + 1, 64)).toBe(E_CONFIG_COUNT);
+    expect(chunksCheck(0xffffffff, 32768)).toBe(E_CONFIG_COUNT);
+    expect(chunksCheck(1, 32776)).toBe(E_CONFIG_CHUNK_SIZE);
+    expect(chunksCheck(1, 72 - 4)).toBe(E_CONFIG_CHUNK_SIZE);
+    expect(chunksCheck(1, 56)).toBe(E_CONFIG_CHUNK_SIZE);
+    // The largest pools under the 1 GiB block limit, and one chunk more.
+    expect(chunksBytes(15790319, 64)).toBeLessThanOrEqual(MAX_POOL_BYTES);
+    expect(chunksCheck(15790319, 64)).toBe(OK);
+    expect(chunksCheck(15790320, 64)).toBe(E_CONFIG_TOO_LARGE);
+    expect(chunksCheck(32763, 32768)).toBe(OK);
+    expect(chunksCheck(32764, 32768)).toBe(E_CONFIG_TOO_LARGE);
+    // Was BUG: products whose u32 value wraps (2^17 × 32768 = 2^32 → 0; 2^24 × 32768 =
+    // 512 GiB) were accepted, and chunksInit then carved a truncated pool.
+    expect(chunksCheck(1 << 17, 32768)).toBe(E_CONFIG_TOO_LARGE);
+    expect(chunksCheck(1 << 24, 32768)).toBe(E_CONFIG_TOO_LARGE);
+    expect(chunksCheck(1 << 24, 64)).toBe(E_CONFIG_TOO_LARGE);
+    expect(chunksBytes(1 << 24, 32768)).toBe((<u64>1 << 24) * 32772 + 8, "computed in u64");
   });
 
   test("20 000 random append/peek/consume/free ops on 3 queues over a 40-chunk pool match a byte model", () => {
@@ -287,15 +307,24 @@ describe("break: rings", () => {
     expect(ringHead(TX_RING)).toBe(head);
   });
 
-  // BUG: rings.ts:56-62 re-read the ring GEOMETRY (slots, slotSize, base, mask) from the
-  // host-writable ABI block on every access. The docs' guarantee ("a host that writes a
-  // nonsense head or length cannot make the module read outside the ring") does not
-  // cover these fields: a host that clobbers `base` (a stray write, a wrong offset)
-  // makes txAcquire/txCommit/eventPush write anywhere in linear memory (here: into an
+  test("a host that rewrites the event ring's base/slots cannot redirect eventPush", () => {
+    expect(eventsInit(4)).toBe(OK);
+    memory.fill(CANARY, 0xaa, 256);
+    store<u32>(EVENT_RING + RING_BASE_OFF, <u32>CANARY);
+    store<u32>(EVENT_RING + RING_MASK_OFF, 0);
+    store<u32>(EVENT_RING + RING_SLOT_SIZE_OFF, 0);
+    expect(eventPush(1, 2, 3, 4)).toBe(OK);
+    expect(load<u32>(CANARY)).toBe(0xaaaaaaaa, "eventPush wrote into a foreign buffer");
+    expect(load<u32>(ringSlot(EVENT_RING, 0) + 4)).toBe(2, "the record went to the carved ring");
+  });
+
+  // Was BUG: rings.ts re-read the ring GEOMETRY (slots, slotSize, base, mask) from the
+  // host-writable ABI block on every access, so a host that clobbered `base` made
+  // txAcquire/txCommit/eventPush write anywhere in linear memory (here: into an
   // unrelated buffer), and rxPoll trap on an out-of-bounds load (base = 0xfffffff0).
-  // Fix: keep the geometry in module globals set by ringsInit; read only head/tail
-  // from shared memory.
-  xtest("a host that rewrites the TX ring's base cannot make the module write outside the carved TX region", () => {
+  // Fixed in 2dd8059: the geometry lives in module globals set by ringsInit; only
+  // head/tail are read from shared memory. Event ring: same property below.
+  test("a host that rewrites the TX ring's base cannot make the module write outside the carved TX region", () => {
     const txBase = load<u32>(TX_RING + RING_BASE_OFF);
     memory.fill(CANARY, 0xaa, 256);
     store<u32>(TX_RING + RING_BASE_OFF, <u32>CANARY);
@@ -308,16 +337,25 @@ describe("break: rings", () => {
     expect(clobbered).toBe(false, "txCommit wrote its slot header into a foreign buffer");
   });
 
-  // BUG (low): ringsCheck (rings.ts:71-77), which ringsInit relies on, accepts
-  // parameters whose byte size does not fit in u32: ringsCheck(65536, 1, 65536) is OK,
-  // ringsInit then computes <usize>(2^32) = 0 and carves a 0-byte RX region behind a
-  // 65536×64 KiB header. stackInit is safe (configBytes refuses > 1 GiB first), but
-  // ringsInit's own contract ("OK or the E_CONFIG_* reason, carving nothing on error")
-  // is broken for direct callers (specs, benches). chunksCheck/chunksInit: same
-  // (chunksCheck(2^17, 32768) is OK; chunksInit truncates the size).
-  xtest("ringsCheck refuses a ring larger than 1 GiB by itself", () => {
+  // Was BUG (low): ringsCheck accepted parameters whose byte size does not fit in u32:
+  // ringsCheck(65536, 1, 65536) was OK and ringsInit then computed <usize>(2^32) = 0
+  // and carved a 0-byte RX region behind a 65536×64 KiB header (stackInit was safe:
+  // configBytes refuses > 1 GiB first). Fixed in 2374138 (ringsCheck applies the
+  // 1 GiB block limit, sizes in u64); chunksCheck/chunksInit: fixed likewise, see
+  // "chunksCheck accepts the documented extremes only".
+  test("ringsCheck refuses a ring larger than 1 GiB by itself", () => {
     expect(ringsCheck(65536, 1, 65536)).toBe(E_CONFIG_TOO_LARGE);
+    expect(ringsCheck(1, 65536, 65536)).toBe(E_CONFIG_TOO_LARGE);
     expect(ringsCheck(1 << 20, 1 << 20, 65536)).toBe(E_CONFIG_TOO_LARGE);
+    // The block limit is 1 GiB − 64: exactly 1 GiB of slots is over it, just under is not.
+    expect(ringsCheck(1 << 14, 1, 65536)).toBe(E_CONFIG_TOO_LARGE);
+    expect(ringsCheck(1 << 14, 1, 65536 - 8)).toBe(OK);
+    expect(ringsCheck(1 << 20, 1 << 20, 1024)).toBe(E_CONFIG_TOO_LARGE);
+    expect(ringsCheck(1 << 20, 1 << 20, 1016)).toBe(OK);
+    // The other rules keep their own codes.
+    expect(ringsCheck(3, 4, 256)).toBe(E_CONFIG_NOT_POW2);
+    expect(ringsCheck(4, 4, 120)).toBe(E_CONFIG_SLOT_SIZE);
+    expect(ringsCheck(1 << 21, 4, 256)).toBe(E_CONFIG_TOO_LARGE);
   });
 
   test("through configCheck the same oversize rings and pools are refused", () => {
