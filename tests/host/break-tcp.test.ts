@@ -1164,3 +1164,275 @@ test.skip("BUG: the handle is stale after close() (docs/abi.md)", async () => {
   assert.notEqual(r.core.abort(c.h), 0, "abort after close must fail");
   void l;
 });
+
+// ═══════════════════════════════════════════════════════════════════════════════
+// Receive side: trimming, out-of-order floods, shared chunk pool
+// ═══════════════════════════════════════════════════════════════════════════════
+
+test("segments straddling RCV.NXT and the right window edge are trimmed, not dropped or duplicated", async () => {
+  const r = await Rig.make({ rcvBuf: 4096 });
+  const l = listen(r);
+  const c = handshake(r, l);
+  const src = pattern(6000, 13);
+  // bytes 0..99, then 50..199 (left overlap)
+  data(r, c, src.subarray(0, 100));
+  data(r, c, src.subarray(50, 200), { seq: u32(c.sndNxtA + 50) });
+  // then 200..5999 in one segment: only the window (4096 − 200 unread) may be taken
+  data(r, c, src.subarray(200, 1600), { seq: u32(c.sndNxtA + 200) });
+  r.advance(100);
+  let got = readAll(r, c.h).bytes;
+  assert.deepEqual(got, src.subarray(0, got.length), "in-order prefix, no duplicates");
+  assert.equal(got.length, 1600);
+  r.take();
+  // a segment larger than the whole window, starting at RCV.NXT
+  data(r, c, src.subarray(1600, 6000), { seq: u32(c.sndNxtA + 1600) });
+  r.advance(100);
+  const acks = acksOf(r.take(), c.sport);
+  const ackTo = u32(acks[acks.length - 1].ack - c.sndNxtA);
+  got = readAll(r, c.h).bytes;
+  assert.ok(ackTo >= 1600 && ackTo <= 1600 + 4096, `ACK covers at most the window: ${ackTo}`);
+  assert.equal(got.length, ackTo - 1600, "what is ACKed is what is delivered");
+  assert.deepEqual(got, src.subarray(1600, ackTo));
+  r.core.abort(c.h);
+  control(r, l);
+});
+
+test("out-of-order flood: 500 one-byte segments with holes never exceed the bound; filling the holes delivers the exact stream", async () => {
+  const r = await Rig.make();
+  const l = listen(r);
+  const c = handshake(r, l);
+  const src = pattern(2000, 17);
+  const seed = 0x0ddba11;
+  console.log(`# seed 0x${seed.toString(16)}`);
+  let x = seed;
+  const rnd = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+  for (let i = 0; i < 500; i++) {
+    const off = 1 + (rnd() % 1999);
+    data(r, c, src.subarray(off, off + 1), { seq: u32(c.sndNxtA + off) });
+  }
+  assert.equal(r.core.recvQueued(c.h), 0);
+  assert.ok(r.gauges().chunksInUse < 64, `bounded OOO memory: ${r.gauges().chunksInUse} chunks`);
+  // now send everything in order in MSS pieces
+  for (let off = 0; off < 2000; off += 1000) data(r, c, src.subarray(off, off + 1000), { seq: u32(c.sndNxtA + off) });
+  r.advance(100);
+  assert.deepEqual(readAll(r, c.h).bytes, src);
+  r.core.abort(c.h);
+  control(r, l);
+});
+
+test("shared chunk pool: 6 connections advertise windows the pool cannot back together; data the stack ACKs is always delivered intact, nothing traps, the pool recovers", async () => {
+  // 24 chunks × 2048 = 48 KiB for everyone; each connection's rcvBuf is 64 KiB.
+  const r = await Rig.make({ chunkCount: 24, maxConnections: 16 });
+  const l = listen(r);
+  const conns: Conn[] = [];
+  for (let i = 0; i < 6; i++) conns.push(handshake(r, l));
+  const src = pattern(65536, 21);
+  const acked = new Map<number, number>();
+  for (let round = 0; round < 40; round++) {
+    for (const c of conns) {
+      const off = u32(c.acked - c.irs - 1) >>> 0; // reuse `acked` as "B's ACK of our data"
+      void off;
+    }
+    for (const c of conns) {
+      const sent = acked.get(c.sport) ?? 0;
+      if (sent >= 65536) continue;
+      const n = Math.min(1460, 65536 - sent);
+      data(r, c, src.subarray(sent, sent + n), { seq: u32(c.irs + 1 + sent) });
+      const a = acksOf(r.take(), c.sport);
+      if (a.length) acked.set(c.sport, Math.max(sent, u32(a[a.length - 1].ack - c.irs - 1)));
+    }
+    r.advance(50);
+    for (const c of conns) {
+      const a = acksOf(r.take(), c.sport);
+      if (a.length) acked.set(c.sport, Math.max(acked.get(c.sport) ?? 0, u32(a[a.length - 1].ack - c.irs - 1)));
+    }
+  }
+  assert.ok(r.gauges().chunksInUse <= 24);
+  // every byte B acknowledged is readable, in order
+  for (const c of conns) {
+    const got = readAll(r, c.h).bytes;
+    const ack = acked.get(c.sport) ?? 0;
+    assert.equal(got.length, ack, `conn ${c.sport}: ACKed ${ack}, readable ${got.length}`);
+    assert.deepEqual(got, src.subarray(0, got.length));
+  }
+  for (const c of conns) r.core.abort(c.h);
+  r.drain();
+  assert.equal(r.gauges().chunksInUse, 0, "pool back to empty");
+  control(r, l);
+});
+
+// ═══════════════════════════════════════════════════════════════════════════════
+// Timeouts and exhaustion
+// ═══════════════════════════════════════════════════════════════════════════════
+
+test("a silent peer: retransmissions back off, ETIMEDOUT after maxRetries with a RST, everything released", async () => {
+  const r = await Rig.make({ maxRetries: 4, rtoMaxMs: 8000 });
+  const l = listen(r);
+  const c = handshake(r, l);
+  r.take();
+  r.core.send(c.h, pattern(100));
+  r.drain();
+  r.advance(120_000);
+  const ev = r.takeEvents();
+  assert.ok(ev.some((e) => e.type === EV.ERROR && e.arg0 === ERRORS.E_TIMEDOUT), "ETIMEDOUT");
+  const out = acksOf(r.take(), c.sport);
+  const rtx = out.filter((s) => s.len > 0);
+  assert.ok(rtx.length >= 4 && rtx.length <= 6, `${rtx.length} transmissions`);
+  assert.ok(out.some((s) => s.flags & F.RST), "RST at the end");
+  r.core.close(c.h);
+  r.advance(1000);
+  assertBaseline(r);
+  control(r, l);
+});
+
+test("more connections than maxConnections and more TIME-WAITs than maxTimeWait: counted, no trap, listener recovers after the timeouts", async () => {
+  const r = await Rig.make({ maxConnections: 8, maxTimeWait: 4, timeWaitMs: 3000 });
+  const l = listen(r);
+  const conns: Conn[] = [];
+  let refused = 0;
+  for (let i = 0; i < 12; i++) {
+    const sport = freshPort();
+    r.take();
+    r.seg({ sport, dport: 80, seq: 10, flags: F.SYN, opts: MSS1460 });
+    const sa = acksOf(r.take(), sport);
+    if (!sa.length) { refused++; continue; }
+    r.seg({ sport, dport: 80, seq: 11, ack: sa[0].seq + 1, flags: F.ACK });
+    const h = r.core.accept(l);
+    if (!h) { refused++; continue; }
+    conns.push({ acked: 0, sport, dport: 80, irs: 10, iss: sa[0].seq, h, sndNxtA: 11, rcvNxtA: u32(sa[0].seq + 1), synAck: sa[0] });
+  }
+  assert.ok(refused >= 4, `refused ${refused}`);
+  // B closes all first: they all want TIME-WAIT
+  for (const c of conns) {
+    r.core.close(c.h);
+    r.pump();
+    const fin = acksOf(r.take(), c.sport).find((s) => s.flags & F.FIN);
+    assert.ok(fin);
+    r.seg({ sport: c.sport, dport: 80, seq: 11, ack: fin.seq + 1, flags: F.FIN | F.ACK });
+  }
+  r.advance(10_000);
+  assertBaseline(r);
+  control(r, l);
+});
+
+test("keepalive on a silent peer: probes after keepIdleMs, ETIMEDOUT after keepCount", async () => {
+  const r = await Rig.make({ keepIdleMs: 10_000, keepIntvlMs: 1000, keepCount: 3 });
+  const l = listen(r);
+  const c = handshake(r, l);
+  assert.equal(r.core.setOption(c.h, 2, 1), 0);
+  r.take();
+  r.advance(9_000);
+  assert.equal(acksOf(r.take(), c.sport).length, 0, "no probe before keepIdleMs");
+  r.advance(20_000);
+  const probes = acksOf(r.take(), c.sport).filter((s) => !(s.flags & F.RST));
+  assert.ok(probes.length >= 3 && probes.length <= 4, `${probes.length} keepalive probes`);
+  for (const p of probes) assert.equal(p.seq, u32(c.rcvNxtA - 1), "probe at SND.UNA − 1");
+  assert.ok(r.takeEvents().some((e) => e.type === EV.ERROR && e.arg0 === ERRORS.E_TIMEDOUT));
+  r.core.close(c.h);
+  r.advance(1000);
+  assertBaseline(r);
+});
+
+// ═══════════════════════════════════════════════════════════════════════════════
+// Active open against a crafted peer, timestamps, TIME-WAIT tuple reuse
+// ═══════════════════════════════════════════════════════════════════════════════
+
+function activeOpen(r: Rig, port: number): { h: number; syn: Seg } {
+  const h = r.core.connect(A_IP, port);
+  assert.ok(h !== 0, `connect: ${r.core.lastError()}`);
+  r.pump();
+  const syn = r.take().filter((s) => s.dport === port && s.flags === F.SYN);
+  assert.equal(syn.length, 1);
+  return { h, syn: syn[0] };
+}
+
+test("SYN-SENT against a crafted peer: bad ACK → RST and still waiting; RST,ACK → ECONNREFUSED; bare SYN → simultaneous open; SYN,ACK with WS 255 / MSS 0 / data+FIN", async () => {
+  const r = await Rig.make();
+  const l = listen(r);
+  // bad ACK in SYN,ACK
+  let a = activeOpen(r, 7001);
+  r.seg({ sport: 7001, dport: a.syn.sport, seq: 500, ack: a.syn.seq + 5, flags: F.SYN | F.ACK, opts: MSS1460 });
+  let out = r.take();
+  assert.equal(out.length, 1);
+  assert.equal(out[0].flags & F.RST, F.RST);
+  assert.equal(out[0].seq, u32(a.syn.seq + 5));
+  assert.equal(r.core.state(a.h), ST.SYN_SENT);
+  // RST without an acceptable ACK is ignored; RST,ACK with the right ACK refuses
+  r.seg({ sport: 7001, dport: a.syn.sport, seq: 0, flags: F.RST });
+  assert.equal(r.core.state(a.h), ST.SYN_SENT);
+  r.seg({ sport: 7001, dport: a.syn.sport, seq: 0, ack: a.syn.seq + 1, flags: F.RST | F.ACK });
+  assert.ok(r.takeEvents().some((e) => e.type === EV.ERROR && e.arg0 === ERRORS.E_CONNREFUSED));
+  r.core.close(a.h);
+  // simultaneous open
+  a = activeOpen(r, 7002);
+  r.seg({ sport: 7002, dport: a.syn.sport, seq: 9000, flags: F.SYN, opts: MSS1460 });
+  assert.equal(r.core.state(a.h), ST.SYN_RECEIVED);
+  out = r.take();
+  const sa = out.find((s) => s.flags === (F.SYN | F.ACK));
+  assert.ok(sa, "SYN,ACK in simultaneous open");
+  assert.equal(sa.seq, a.syn.seq);
+  r.seg({ sport: 7002, dport: a.syn.sport, seq: 9001, ack: a.syn.seq + 1, flags: F.ACK });
+  assert.equal(r.core.state(a.h), ST.ESTABLISHED);
+  assert.ok(r.takeEvents().some((e) => e.type === EV.CONNECTED && e.handle === a.h));
+  r.core.abort(a.h); r.drain();
+  // SYN,ACK with WS 255 and MSS 0, carrying 5 bytes and FIN
+  a = activeOpen(r, 7003);
+  r.seg({ sport: 7003, dport: a.syn.sport, seq: 100, ack: a.syn.seq + 1, flags: F.SYN | F.ACK | F.FIN | F.PSH, opts: [2, 4, 0, 0, 1, 3, 3, 255], data: pattern(5) });
+  assert.ok([ST.ESTABLISHED, ST.CLOSE_WAIT].includes(r.core.state(a.h) as 4 | 7), `state ${r.core.state(a.h)}`);
+  r.core.setOption(a.h, 1, 1);
+  assert.equal(r.core.send(a.h, pattern(1200, 3)), 1200);
+  r.pump();
+  const segs = r.take().filter((s) => s.dport === 7003 && s.len > 0);
+  assert.ok(segs.length >= 3, "MSS 0 → 536-byte segments");
+  for (const s of segs) assert.ok(s.len <= 536);
+  r.core.abort(a.h); r.drain();
+  control(r, l);
+  r.advance(5000);
+  assertBaseline(r);
+});
+
+test("timestamps: PAWS drops an old TSval (ACK sent, nothing delivered); TSval wrapping past 2^32 is accepted; RST is not subject to PAWS", async () => {
+  const r = await Rig.make();
+  const l = listen(r);
+  const ts = (val: number, ecr = 0) => [1, 1, 8, 10, (val >>> 24) & 255, (val >>> 16) & 255, (val >>> 8) & 255, val & 255, (ecr >>> 24) & 255, (ecr >>> 16) & 255, (ecr >>> 8) & 255, ecr & 255];
+  const c = handshake(r, l, { opts: [...MSS1460, 4, 2, ...ts(0xfffffff0)] });
+  assert.ok(c.synAck.ts, "TS negotiated");
+  r.take();
+  data(r, c, pattern(10, 1), { opts: ts(0xfffffff8) });
+  data(r, c, pattern(10, 2), { seq: c.sndNxtA + 10, opts: ts(0x00000004) }); // wrapped: newer
+  r.advance(100);
+  assert.deepEqual(readAll(r, c.h).bytes, Uint8Array.from([...pattern(10, 1), ...pattern(10, 2)]));
+  r.take();
+  const pawsBefore = r.stats().tcp_pawsDropped;
+  data(r, c, pattern(10, 3), { seq: c.sndNxtA + 20, opts: ts(0xfffffff9) }); // older than 4 → PAWS
+  assert.equal(r.stats().tcp_pawsDropped - pawsBefore, 1n);
+  assert.equal(r.core.recvQueued(c.h), 0);
+  assert.equal(acksOf(r.take(), c.sport).length, 1, "PAWS drop is answered with an ACK");
+  r.seg({ sport: c.sport, dport: 80, seq: c.sndNxtA + 20, flags: F.RST, opts: ts(1) });
+  assert.equal(r.core.state(c.h), ST.CLOSED, "RST with an old TSval still resets");
+  r.core.close(c.h);
+  control(r, l);
+});
+
+test("a SYN for a 4-tuple in TIME-WAIT (B closed first): no trap; once TIME-WAIT ends the same tuple connects", async () => {
+  const r = await Rig.make({ timeWaitMs: 3000 });
+  const l = listen(r);
+  const c = handshake(r, l, { sport: 43000 });
+  r.core.close(c.h);
+  r.pump();
+  const fin = acksOf(r.take(), 43000).find((s) => s.flags & F.FIN)!;
+  r.seg({ sport: 43000, dport: 80, seq: c.sndNxtA, ack: fin.seq + 1, flags: F.FIN | F.ACK });
+  r.take();
+  r.seg({ sport: 43000, dport: 80, seq: c.sndNxtA + 100000, flags: F.SYN, opts: MSS1460 });
+  const out = acksOf(r.take(), 43000);
+  assert.ok(out.length <= 1);
+  if (out.length) assert.ok(out[0].flags === F.ACK || out[0].flags === (F.SYN | F.ACK), `reply flags ${out[0].flags}`);
+  r.advance(4000);
+  r.take(); r.takeEvents();
+  for (;;) { const h = r.core.accept(l); if (!h) break; r.core.abort(h); }
+  r.drain();
+  r.advance(10);
+  assertBaseline(r);
+  const d = handshake(r, l, { sport: 43000, irs: 0x7000 });
+  r.core.abort(d.h);
+});
