@@ -17,7 +17,10 @@
 // RX side: the host fills slots and advances head; the module calls rxPoll(budget)
 // once per tick, which hands each frame to the ingress handler (set by init via
 // setRxHandler) and advances tail. A host that writes a nonsense head or length
-// cannot make the module read outside the ring: indices are masked, lengths checked.
+// cannot make the module read outside the ring: indices are masked, lengths checked;
+// a head more than one lap ahead (or behind tail) is dropped and tail resynchronized
+// to it (counted rxRingCorrupt), never replayed; a ring found full is counted
+// (rxRingFull).
 
 import {
   ABI_BASE, ABI_RX_RING_OFF, ABI_TX_RING_OFF, ABI_EVENT_RING_OFF,
@@ -31,7 +34,7 @@ import {
   E_EVENT_RING_FULL,
 } from "../errors";
 import {
-  count, C_TX_RING_FULL, C_TX_COMMIT_INVALID, C_RX_BAD_LENGTH, C_RX_RING_CORRUPT, C_RX_FRAMES,
+  count, C_TX_RING_FULL, C_TX_COMMIT_INVALID, C_RX_BAD_LENGTH, C_RX_RING_CORRUPT, C_RX_RING_FULL, C_RX_FRAMES,
   C_TX_FRAMES, C_EVENT_RING_FULL, C_EVENTS, C_RX_NO_HANDLER,
 } from "./stats";
 import { nowUs } from "../time/clock";
@@ -211,18 +214,31 @@ export function rxFrameCapacity(): u32 {
  * Hands up to `budget` pending RX frames to the ingress handler, oldest first, and
  * frees their slots. Returns the number of slots consumed. Frames with length 0 or
  * above the slot capacity are skipped and counted (C_RX_BAD_LENGTH).
+ *
+ * A full ring (head − tail == slots: the host could place nothing more until this
+ * poll) is counted once per poll that finds it so (C_RX_RING_FULL).
+ *
+ * A corrupt head (head − tail above the slot count: more than one lap ahead, or
+ * behind tail) cannot say which slots hold new frames: the slots' contents are old
+ * frames already handed up, and taking "one lap" of them would replay them — on every
+ * tick, since tail could never catch up. So the whole claim is dropped: counted once
+ * (C_RX_RING_CORRUPT), no frame is handed up, and tail is resynchronized to head, so
+ * the next frame the host places is read normally. Returns `slots` then (every slot
+ * was freed).
  */
 export function rxPoll(budget: u32): u32 {
   const r = RX_RING;
   const slots = ringSlots(r);
   if (slots == 0) return 0;
   let tail = ringTail(r);
-  let avail = ringHead(r) - tail;
+  const head = ringHead(r);
+  const avail = head - tail;
   if (avail > slots) {
-    // The host claims more frames than the ring holds: take one lap at most.
     count(C_RX_RING_CORRUPT);
-    avail = slots;
+    store<u32>(r + RING_TAIL_OFF, head);
+    return slots;
   }
+  if (avail == slots) count(C_RX_RING_FULL);
   const n = avail < budget ? avail : budget;
   const cap = rxFrameCapacity();
   for (let i: u32 = 0; i < n; i++) {

@@ -43,7 +43,7 @@ import {
 import {
   counter, countersReset, C_STALE_HANDLE, C_INVALID_HANDLE, C_ENDPOINTS_EXHAUSTED, C_CHUNKS_EXHAUSTED,
   C_RX_RING_CORRUPT, C_RX_BAD_LENGTH, C_TX_RING_FULL, C_TX_COMMIT_INVALID, C_BIND_CONFLICT,
-  C_TABLE_EXHAUSTED,
+  C_TABLE_EXHAUSTED, C_RX_RING_FULL, C_RX_FRAMES,
 } from "../../assembly/mem/stats";
 
 function noTimer(p: usize): void {}
@@ -305,6 +305,61 @@ describe("break: rings", () => {
     txCommit(b, 0);
     expect(counter(C_TX_COMMIT_INVALID)).toBe(3);
     expect(ringHead(TX_RING)).toBe(head);
+  });
+
+  // Was BUG (brief K): a head more than one lap ahead was clamped to one lap and the
+  // lap taken — the slots' old frames handed up again — while tail stayed more than a
+  // lap behind head, so every later poll (every tick) replayed the same old frames.
+  test("a corrupt RX head (more than one lap ahead, or behind tail) is counted, dropped and tail resynced: no replay", () => {
+    expect(ringsInit(4, 4, 256)).toBe(OK);
+    setRxHandler(onRx);
+    countersReset();
+    // Four real frames, taken normally.
+    for (let i: u32 = 0; i < 4; i++) rxPut(60 + i);
+    rxSeen = 0;
+    expect(rxPoll(100)).toBe(4);
+    expect(rxSeen).toBe(4);
+    expect(counter(C_RX_FRAMES)).toBe(4);
+    // The slots still hold those frames (valid lengths). The host now writes a head
+    // 1000 frames ahead: nothing is handed up, once counted, tail = head.
+    const heads: u32[] = [ringTail(RX_RING) + 1000, ringTail(RX_RING) - 1, ringTail(RX_RING) + 5, ringTail(RX_RING) + 0x80000000];
+    for (let k = 0; k < heads.length; k++) {
+      countersReset();
+      rxSeen = 0;
+      store<u32>(RX_RING + RING_HEAD_OFF, heads[k]);
+      for (let tick = 0; tick < 3; tick++) rxPoll(1); // three ticks, the tick loop's budget of 1
+      expect(rxSeen).toBe(0, "no old frame replayed (head case " + k.toString() + ")");
+      expect(counter(C_RX_FRAMES)).toBe(0);
+      expect(counter(C_RX_RING_CORRUPT)).toBe(1, "counted once, not once per tick");
+      expect(ringTail(RX_RING)).toBe(heads[k], "tail resynchronized to head");
+      expect(rxPoll(100)).toBe(0, "nothing pending afterwards");
+    }
+    // The next frame the host places is read normally.
+    rxSeen = 0;
+    rxPut(77);
+    expect(rxPoll(100)).toBe(1);
+    expect(rxSeen).toBe(1);
+    expect(rxLastLen).toBe(77);
+  });
+
+  test("rxRingFull counts each poll that finds the RX ring full (the host could place nothing more)", () => {
+    expect(ringsInit(4, 4, 256)).toBe(OK);
+    setRxHandler(onRx);
+    countersReset();
+    for (let i: u32 = 0; i < 3; i++) rxPut(60);
+    expect(rxPoll(1)).toBe(1);
+    expect(counter(C_RX_RING_FULL)).toBe(0, "three of four slots used: not full");
+    rxPut(60); rxPut(60); // 4 of 4
+    expect(rxPoll(1)).toBe(1);
+    expect(counter(C_RX_RING_FULL)).toBe(1);
+    expect(rxPoll(1)).toBe(1);
+    expect(counter(C_RX_RING_FULL)).toBe(1, "3 of 4 after one was taken: not full");
+    rxPut(60); rxPut(60);
+    expect(rxPoll(100)).toBe(4);
+    expect(counter(C_RX_RING_FULL)).toBe(2);
+    expect(rxPoll(100)).toBe(0);
+    expect(counter(C_RX_RING_FULL)).toBe(2, "an empty ring is not full");
+    expect(counter(C_RX_RING_CORRUPT)).toBe(0);
   });
 
   test("a host that rewrites the event ring's base/slots cannot redirect eventPush", () => {

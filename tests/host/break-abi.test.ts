@@ -92,26 +92,39 @@ test("a rejected init carves nothing and grows nothing; a corrected config then 
   assert.equal(v.getUint32(ABI.ABI_STATE_OFF, true), 1, "still running after the refused second init");
 });
 
-test("hostile RX head/tail/len from the host: tick never throws, does at most one lap, counts", async () => {
+test("hostile RX head/tail/len from the host: tick never throws; bad lengths counted; a corrupt head is dropped and resynced, never replayed", async () => {
   const core = await StackCore.create({ rxSlots: 4, secret: SECRET }, 0n);
   const rx = core.rx;
   const top = core.exports.heapTop() >>> 0;
   const lens = [0, 0xffffffff, 2048 - 16 + 1, 0x80000000];
   for (let i = 0; i < 4; i++) new DataView(core.memory.buffer, rx.slotAddr(i), 16).setUint32(ABI.SLOT_LEN_OFF, lens[i], true);
-  const pairs: Array<[number, number]> = [[0xffffffff, 0], [0x80000000, 1], [2, 0xfffffffd], [0, 7], [0x12345678, 0x12345670]];
   let now = 1000n;
-  for (const [head, tail] of pairs) {
+  // Within one lap: every slot is read, each bad length counted.
+  for (const [head, tail] of [[3, 0], [0x80000004, 0x80000000], [1, 0xfffffffe]] as Array<[number, number]>) {
     rx.tail = tail;
     rx.head = head;
     const before = readCounters(core.memory, core.abiBase);
     core.tick((now += 1000n));
     const after = readCounters(core.memory, core.abiBase);
-    const consumed = (rx.tail - tail) >>> 0;
-    assert.ok(consumed <= 4, `consumed ${consumed} slots in one tick`);
-    assert.equal(after.rxBadLength - before.rxBadLength, BigInt(consumed), "every slot had a bad length");
+    const n = (head - tail) >>> 0;
+    assert.equal(rx.tail, head, `all ${n} slots consumed`);
+    assert.equal(after.rxBadLength - before.rxBadLength, BigInt(n), "every slot had a bad length");
+    assert.equal(after.rxFrames, before.rxFrames);
+    assert.equal(after.rxRingCorrupt, before.rxRingCorrupt);
+  }
+  // More than one lap ahead, or behind tail: counted once, nothing read, tail = head,
+  // and later ticks do not replay anything.
+  for (const [head, tail] of [[0xffffffff, 0], [0x80000000, 1], [2, 0xfffffffd], [0, 7], [0x12345678, 0x12345670]] as Array<[number, number]>) {
+    rx.tail = tail;
+    rx.head = head;
+    const before = readCounters(core.memory, core.abiBase);
+    for (let t = 0; t < 3; t++) core.tick((now += 1000n));
+    const after = readCounters(core.memory, core.abiBase);
+    assert.equal(rx.tail, head, `tail resynced to head 0x${head.toString(16)}`);
+    assert.equal(after.rxRingCorrupt - before.rxRingCorrupt, 1n, "counted once over three ticks");
+    assert.equal(after.rxBadLength, before.rxBadLength, "no slot read");
     assert.equal(after.rxFrames, before.rxFrames);
   }
-  assert.ok(readCounters(core.memory, core.abiBase).rxRingCorrupt >= 4n);
   assert.equal(core.exports.heapTop() >>> 0, top, "no allocation");
 });
 
@@ -146,4 +159,21 @@ test("a clobbered RX ring header (base, slots, slot size, mask) does not trap ti
   assert.equal((core.rx.tail - tail0) >>> 0, 1, "the one published slot was consumed");
   assert.equal(after.rxBadLength - before.rxBadLength, 1n, "read from the real slot (length 0 → counted)");
   assert.equal(after.rxFrames, before.rxFrames);
+});
+
+test("rxRingFull: the module counts each tick that finds the RX ring full (the host could place no more)", async () => {
+  const core = await StackCore.create({ rxSlots: 4, secret: SECRET }, 0n);
+  const rx = core.rx;
+  const put = (n: number) => {
+    for (let i = 0; i < n; i++) new DataView(core.memory.buffer, rx.slotAddr(rx.head), 16).setUint32(ABI.SLOT_LEN_OFF, 0, true), (rx.head = rx.head + 1);
+  };
+  put(3);
+  core.tick(1000n);
+  assert.equal(core.stats().rxRingFull, 0n, "3 of 4 slots: not full");
+  put(4);
+  core.tick(2000n);
+  assert.equal(core.stats().rxRingFull, 1n);
+  core.tick(3000n);
+  assert.equal(core.stats().rxRingFull, 1n, "empty afterwards");
+  assert.equal(core.stats().rxBadLength, 7n, "every placed slot was read once");
 });
