@@ -134,3 +134,5 @@ export {
 export {
   OPT_NODELAY, OPT_KEEPALIVE, OPT_SNDBUF, OPT_RCVBUF,
 } from "./tcp/api";
+// Benchmark statistics (issue 8): handshake histograms, timer probe, TIME-WAIT census.
+export { benchHistAddr, benchHistBuckets, benchHistSubBits, benchHistCount, benchHistSummaryWords, benchHistReset, benchTimersExpired, benchTimerProbe, benchTimeWaitCount, benchTimeWaitBytes } from "./glue/bench-stats";

@@ -4,7 +4,9 @@
 
 import {
   Tcb, TF_WS_OK, TF_SACK_OK, TF_TS_OK, TF_ACTIVE_OPEN, TF_ACK_NOW, TCB_TIMER_RTX, TCP_DEFAULT_MSS,
+  TF_HS_STAMPED,
 } from "./tcb";
+import { histRecord, HIST_SERVER_HANDSHAKE, HIST_CLIENT_CONNECT } from "../stats/histogram";
 import { TcpRepr, TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST, TCP_MAX_WS } from "../wire/tcp";
 import { STATE_SYN_SENT, STATE_SYN_RECEIVED, STATE_ESTABLISHED } from "./state";
 import { envEvent, envHash } from "./env";
@@ -13,7 +15,7 @@ import { armRtx, tcpOutput, armKeepalive } from "./snd";
 import { processText } from "./rcv";
 import { tcbFail } from "./close";
 import { EV_CONNECTED, E_CONNREFUSED } from "./codes";
-import { timers, nowMs } from "../time/clock";
+import { timers, nowMs, nowUs } from "../time/clock";
 import { seqLe, seqGt } from "../util/seq";
 import { announceMss, initialCwndSegs } from "./config";
 
@@ -75,7 +77,26 @@ export const TCP_TS_OPT_SPACE: u32 = 12;
 export function sendSyn(p: usize): bool {
   const t = changetype<Tcb>(p);
   const fl: u8 = t.state == STATE_SYN_SENT ? TCP_FLAG_SYN : TCP_FLAG_SYN | TCP_FLAG_ACK;
+  // Client connect latency (SPEC §6) starts at the first SYN, sent by the connect
+  // command itself (the module clock is the host's last tick/setTime). Retransmissions
+  // and a SYN retried after a full TX ring keep the first stamp.
+  if ((t.flags & TF_HS_STAMPED) == 0) {
+    t.flags |= TF_HS_STAMPED;
+    t.hsStartUs = <u32>nowUs;
+  }
   return sendSegment(p, fl, t.iss, 0, 0);
+}
+
+/**
+ * The handshake of `t` completed now (ESTABLISHED): records its duration in the
+ * server histogram (passive open: SYN RX → final ACK RX) or the client histogram
+ * (active open: connect → ESTABLISHED). µs arithmetic modulo 2^32 (durations < 71 min).
+ */
+export function handshakeDone(t: Tcb): void {
+  if ((t.flags & TF_HS_STAMPED) == 0) return;
+  t.flags &= ~TF_HS_STAMPED;
+  const us: u32 = <u32>nowUs - t.hsStartUs;
+  histRecord((t.flags & TF_ACTIVE_OPEN) != 0 ? HIST_CLIENT_CONNECT : HIST_SERVER_HANDSHAKE, <u64>us);
 }
 
 /**
@@ -110,6 +131,7 @@ export function synSentInput(p: usize, seg: TcpRepr, data: usize): void {
     t.retries = 0;
     t.state = STATE_ESTABLISHED;
     t.flags |= TF_ACK_NOW;
+    handshakeDone(t);
     armKeepalive(p);
     envEvent(EV_CONNECTED, t.handle, 0, 0);
     // Data or FIN on the SYN,ACK (RFC 9293 §3.10.7.3: "continue processing at the sixth step").

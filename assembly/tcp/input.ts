@@ -13,7 +13,7 @@ import {
 import { envLookup, envTcbPtr, envEvent } from "./env";
 import { sendAck, sendRstReply, sendChallengeAck } from "./output";
 import { listenInput, childEstablished } from "./listen";
-import { synSentInput, sendSyn } from "./connect";
+import { synSentInput, sendSyn, handshakeDone } from "./connect";
 import { segmentAcceptable, processText } from "./rcv";
 import { ackReceived, tcpOutput, armKeepalive } from "./snd";
 import { tcbFinish, tcbFail, enterTimeWait } from "./close";
@@ -156,6 +156,7 @@ export function segmentArrives(p: usize, seg: TcpRepr, data: usize): void {
     timers.cancel(p + TCB_TIMER_RTX);
     t.backoff = 0;
     t.retries = 0;
+    handshakeDone(t); // issue 8: server SYN RX → this ACK's RX stamp (or simultaneous open)
     armKeepalive(p);
     if ((t.flags & TF_ACTIVE_OPEN) != 0) envEvent(EV_CONNECTED, t.handle, 0, 0);
   }

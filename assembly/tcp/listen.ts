@@ -8,8 +8,9 @@
 
 import {
   Tcb, TF_DETACHED, TF_IN_SYNCACHE, TF_IN_ACCEPTQ, TF_WS_OK, TF_SACK_OK, TF_TS_OK,
-  TF_NODELAY, TF_KEEPALIVE,
+  TF_NODELAY, TF_KEEPALIVE, TF_HS_STAMPED,
 } from "./tcb";
+import { nowUs } from "../time/clock";
 import { TcpRepr, TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST } from "../wire/tcp";
 import { STATE_SYN_RECEIVED } from "./state";
 import { envTcbAlloc, envTcbPtr, envTcbFree, envTableInsert, envEvent } from "./env";
@@ -45,7 +46,10 @@ export function listenInput(lp: usize, seg: TcpRepr, srcAddr: u32, dstAddr: u32)
   t.listener = l.handle;
   t.sndBufMax = l.sndBufMax;
   t.rcvBufMax = l.rcvBufMax;
-  t.flags = TF_DETACHED | TF_IN_SYNCACHE | TF_WS_OK | TF_SACK_OK | TF_TS_OK | (l.flags & (TF_NODELAY | TF_KEEPALIVE));
+  t.flags = TF_DETACHED | TF_IN_SYNCACHE | TF_WS_OK | TF_SACK_OK | TF_TS_OK | TF_HS_STAMPED | (l.flags & (TF_NODELAY | TF_KEEPALIVE));
+  // Server handshake latency (SPEC §6) starts at this SYN's RX stamp: the module clock
+  // stands at the frame's receive time while it is processed (glue/tick.ts rxFrame).
+  t.hsStartUs = <u32>nowUs;
   t.rcvWndScale = scaleFor(t.rcvBufMax);
   t.rcvMss = announceMss;
   t.irs = seg.seq;

@@ -31,7 +31,7 @@
 //  180 ├──┴──┴──────┼────────────┬────────────┬────────────┤
 //      │ acceptNext │ acceptHead │ acceptTail │acLen│bklog │  accept queue (handles)
 //  196 ├──────┬─────┼────────────┬────────────┬────────────┘
-//      │synCnt│ pad │ rcvFinSeq  │ pad        │
+//      │synCnt│ pad │ rcvFinSeq  │ hsStartUs  │
 //  208 ├──────┴─────┴────────────┴────────────┴────────────┐
 //      │ sndQueue: 16 B, chunk-queue header (helper B)     │  send buffer
 //  224 ├───────────────────────────────────────────────────┤
@@ -104,6 +104,8 @@ export const TF_WANT_WRITABLE: u32 = 1 << 18;
 export const TF_FIN_PENDING: u32 = 1 << 19;
 /** The connection was reset or timed out (error holds the code). */
 export const TF_ERROR: u32 = 1 << 20;
+/** hsStartUs holds the handshake start (set once per connection; issue 8 histograms). */
+export const TF_HS_STAMPED: u32 = 1 << 30;
 
 // ── defaults (RFC values; the stack config may override per connection) ───────
 /** RFC 9293 §3.7.1 / RFC 1122 §4.2.2.6: send MSS when the peer sent no MSS option. */
@@ -241,8 +243,13 @@ export class Tcb {
   pad0: u16;
   /** Sequence number of a FIN received beyond a hole (valid with TF_FIN_PENDING, HC-06 (b)). */
   rcvFinSeq: u32;
-  /** Reserved (keeps the queues 8-byte aligned). */
-  pad1: u32;
+  /**
+   * Handshake start, µs (low 32 bits of the module clock; valid with TF_HS_STAMPED):
+   * server child: its SYN's RX stamp; active open: the connect call (first SYN).
+   * Read when the handshake completes (stats/histogram.ts, issue 8). Takes the place
+   * of a reserved word, so the layout is unchanged.
+   */
+  hsStartUs: u32;
 
   // data buffers: chunk-queue headers, format owned by the chunk pool (helper B) --
   /** Send queue header word 0..1 (16 bytes at TCB_SNDQ). */
