@@ -4,7 +4,7 @@
 //                [--echo | --http] [--port N] [--netns NS] [--pcap FILE] [--mac M]
 //   ustack netns up   [--ns NS] [--tap NAME | --veth NAME] [--kernel-ip A.B.C.D/LEN]
 //   ustack netns down [--ns NS]
-//   ustack bench      (the benchmark issue)
+//   ustack bench      [options]  the CPS benchmark (host/cli/bench.ts)
 //   ustack [command] --help
 
 import http from "node:http";
@@ -18,6 +18,7 @@ import { realClock } from "../link/clock.ts";
 import { loadLibc } from "../runtime/ffi.ts";
 import { netnsAdd, netnsDelete, netnsExists, withinNetns, sysctlIn, ip, checkTestCidr, parseCidr, formatIpv4 } from "../netns.ts";
 import { demoHttpHandler } from "./http-demo.ts";
+import { benchMain, BENCH_HELP } from "./bench.ts";
 
 const HELP: Record<string, string> = {
   main: `ustack — a userspace TCP/IP stack (WebAssembly core, Node/Deno host)
@@ -25,7 +26,7 @@ const HELP: Record<string, string> = {
 Usage:
   ustack serve (--tap NAME | --packet IFACE) --ip A.B.C.D/LEN [options]   run a demo server
   ustack netns up|down [options]                                          test namespace helpers
-  ustack bench                                                            CPS benchmark (not yet)
+  ustack bench [options]                                                  CPS benchmark (ustack bench --help)
   ustack <command> --help                                                 help on a command
 
 Demo (as root):
@@ -67,9 +68,7 @@ Usage:
 "up" prints the matching "ustack serve" command. "down" deletes the namespace and
 everything in it.
 `,
-  bench: `ustack bench — the CPS benchmark (SPEC §6). Not implemented yet: it belongs to the
-benchmark issue. Until then see docs/benchmarks.md for the micro-benchmarks.
-`,
+  bench: BENCH_HELP,
 };
 
 interface Args {
@@ -114,6 +113,8 @@ function checkKnown(args: Args, known: string[]): void {
 
 /** Runs the CLI; returns the exit code. `out` receives normal output. */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  // `bench` parses its own options (host/cli/bench.ts).
+  if (argv[0] === "bench") return benchMain(argv.slice(1), out);
   let args: Args;
   try {
     args = parseArgs(argv);

@@ -1,0 +1,453 @@
+// Pair mode of `ustack bench` (issue 8, SPEC §6): two stacks in one process, joined
+// by the in-memory link, both stepped by one thread. The workload is driven through
+// the command/event ABI (connect/send/recv/close + the event ring), not through
+// Duplex streams, so what is measured is the stack plus the thinnest possible host.
+//
+//   client stack A (198.18.0.1)                         server stack B (198.18.0.2)
+//   ┌─────────────────────────────┐   memory link     ┌──────────────────────────────┐
+//   │ keep C connections in flight│ ◄──────────────► │ listen :PORT                  │
+//   │ CONNECTED → send B bytes     │                   │ ACCEPTED → accept            │
+//   │ READABLE  → recv; all B in → │                   │ READABLE → recv; all B in →  │
+//   │   close (FIN), next connect  │                   │   send B bytes               │
+//   │                              │                   │ PEER_CLOSED → close (FIN)    │
+//   └─────────────────────────────┘                   └──────────────────────────────┘
+//
+// One loop iteration: now = clock; A.step(now); B.step(now) (host/driver.ts: RX into
+// the ring with the RX stamp `now`, tick, events → the handlers above, TX to the link).
+// Every ~20 ms the loop yields to the event loop (progress bar, signals); every
+// second it takes a CPS sample and the gauges.
+//
+// Per-connection state lives in typed arrays indexed by the handle's slot index
+// (handle & INDEX_MASK), so the loop allocates nothing per connection.
+
+import { StackCore } from "../stack-core.ts";
+import { ABI, type StackConfig } from "../abi.ts";
+import { Driver } from "../driver.ts";
+import { createMemoryPair } from "../link/memory.ts";
+import { realClock, type Clock } from "../link/clock.ts";
+import { LogLinearHistogram } from "./histogram.ts";
+import { ModuleStats, type ModuleSnapshot } from "./module-stats.ts";
+
+const INDEX_MASK = (1 << 22) - 1;
+const CLIENT_IP = "198.18.0.1";
+const SERVER_IP = "198.18.0.2";
+const E_AGAIN = 208;
+
+export interface PairOptions {
+  /** Stop after this many completed connections (0: run for durationS). */
+  connections: number;
+  concurrency: number;
+  /** Measured seconds (after the warm-up) when connections is 0. */
+  durationS: number;
+  /** Seconds run before measuring (JIT tier-up, ARP, pools warm). */
+  warmupS: number;
+  /** Request and reply size, bytes. */
+  payload: number;
+  useTimerWheel: boolean;
+  shards: number;
+  timeWaitMs: number;
+  port?: number;
+  /** Called about every 100 ms with the progress so far. */
+  onProgress?: (p: Progress) => void;
+  /** Called once a second with the sample (soak: gauges). */
+  onSample?: (s: Sample) => void;
+  /** Stops early when this returns true (soak leak detection, SIGINT). */
+  shouldStop?: () => boolean;
+  /** After the run, wait out TIME-WAIT and report what is left (soak leak check). */
+  checkResidual?: boolean;
+  clock?: Clock;
+}
+
+/** What is still held after the run and TIME-WAIT (all 0/false when nothing leaked). */
+export interface Residual {
+  endpointsA: number;
+  /** Server endpoints besides the listener. */
+  endpointsB: number;
+  chunksInUse: number;
+  timersActive: number;
+  /** The allocator top moved (an allocation after init). */
+  heapMovedA: boolean;
+  heapMovedB: boolean;
+}
+
+export interface Progress {
+  phase: "warmup" | "measure";
+  completed: number;
+  elapsedS: number;
+  /** Fraction done, 0..1. */
+  fraction: number;
+  cps: number;
+}
+
+export interface Sample {
+  /** Seconds since the measurement started (end of this sample). */
+  t: number;
+  cps: number;
+  rssBytes: number;
+  /** Endpoints in use, client and server. */
+  endpointsA: number;
+  endpointsB: number;
+  chunksInUse: number;
+  timersActive: number;
+  timeWait: number;
+}
+
+export interface PairResult {
+  completed: number;
+  elapsedS: number;
+  cps: number;
+  cpsSamples: number[];
+  samples: Sample[];
+  handshake: LogLinearHistogram;
+  connect: LogLinearHistogram;
+  request: LogLinearHistogram;
+  errors: number;
+  errorCodes: Record<string, number>;
+  /** CPU seconds (user + system) of the process during the measurement. */
+  cpuS: number;
+  a: ModuleSnapshot;
+  b: ModuleSnapshot;
+  /** Timer expiries and ns per schedule+cancel measured on the live queues. */
+  timerExpiries: number;
+  timerProbeNsPerPair: number;
+  peakRssBytes: number;
+  memoryPerConnectionBytes: number;
+  timeWaitCount: number;
+  timeWaitBytes: number;
+  endpointRecordBytes: number;
+  residual: Residual | null;
+  config: { clientMaxConnections: number; serverMaxConnections: number; port: number };
+}
+
+/** Stack config for one side of the pair (sizes follow concurrency and the TIME-WAIT load). */
+function pairConfig(o: PairOptions, ip: string, mac: string, maxConnections: number): StackConfig {
+  return {
+    ipv4: `${ip}/24`,
+    mac,
+    maxConnections,
+    maxListeners: 4,
+    syncacheEntries: Math.max(1024, o.concurrency * 2),
+    synCacheMax: Math.max(1024, o.concurrency * 2),
+    maxTimeWait: maxConnections, // compact TIME-WAIT records (issue 6), when the core has them
+    chunkCount: Math.max(4096, o.concurrency * 4),
+    chunkSize: 2048,
+    rxSlots: 1024,
+    txSlots: 1024,
+    eventRingSize: 4096,
+    rxBudget: 1024,
+    shards: o.shards,
+    useTimerWheel: o.useTimerWheel,
+    timeWaitMs: o.timeWaitMs,
+    ephemeralLow: 1024,
+    ephemeralHigh: 65535,
+    arpEntries: 16,
+    arpPending: 1024,
+  };
+}
+
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Runs the ping-pong workload between two stacks; resolves with the measurements. */
+export async function runPair(o: PairOptions): Promise<PairResult> {
+  if (!(o.concurrency >= 1) || !(o.payload >= 1)) throw new RangeError("concurrency and payload must be ≥ 1");
+  const clock = o.clock ?? realClock;
+  const port = o.port ?? 7000;
+  // Client: in-flight connections plus TIME-WAIT (timeWaitMs at up to 400 k CPS), within the port range.
+  const clientMax = Math.min(64512, o.concurrency + Math.ceil((o.timeWaitMs / 1000) * 400_000) + 1024);
+  const serverMax = Math.max(4096, o.concurrency * 4);
+  const pair = createMemoryPair({ clock, seed: 1, macA: "02:00:00:00:00:0a", macB: "02:00:00:00:00:0b", faults: { queueFrames: 1 << 16 } });
+  const t0 = BigInt(Math.floor(clock.nowUs()));
+  const A = await StackCore.create(pairConfig(o, CLIENT_IP, "02:00:00:00:00:0a", clientMax), t0);
+  const B = await StackCore.create(pairConfig(o, SERVER_IP, "02:00:00:00:00:0b", serverMax), t0);
+  const xa = A.exports;
+  const xb = B.exports;
+  const statsA = new ModuleStats(A);
+  const statsB = new ModuleStats(B);
+
+  const payload = o.payload;
+  const ioA = new Uint8Array(A.memory.buffer, A.ioAddr, A.ioSize);
+  const ioB = new Uint8Array(B.memory.buffer, B.ioAddr, B.ioSize);
+  if (payload > A.ioSize) throw new RangeError(`payload ${payload} exceeds the I/O buffer (${A.ioSize})`);
+  const request = new Uint8Array(payload).map((_, i) => 0x41 + (i % 26));
+  const reply = new Uint8Array(payload).map((_, i) => 0x61 + (i % 26));
+
+  // Per-slot state (client: bytes of reply received, request send time; server: request bytes).
+  const gotA = new Uint32Array(clientMax + 1);
+  /** The live handle of each client slot (0: none): events for older handles are ignored. */
+  const liveA = new Uint32Array(clientMax + 1);
+  const reqAt = new Float64Array(clientMax + 1);
+  const gotB = new Uint32Array(serverMax * 2 + 1);
+  const serverIp = SERVER_IP.split(".").reduce((a, b) => (a << 8) | Number(b), 0) >>> 0;
+
+  let completed = 0;
+  let started = 0;
+  let inFlight = 0;
+  let errors = 0;
+  const errorCodes: Record<string, number> = {};
+  const countError = (what: string) => { errors++; errorCodes[what] = (errorCodes[what] ?? 0) + 1; };
+  const request$ = new LogLinearHistogram();
+  let measuring = false;
+  let stopLaunching = false;
+  let now = clock.nowUs();
+
+  const launch = (): void => {
+    while (inFlight < o.concurrency && !stopLaunching) {
+      if (o.connections > 0 && measuring && started >= o.connections) return;
+      const h = xa.connect(0, 0, serverIp, port) >>> 0;
+      if (h === 0) {
+        countError(`connect:${xa.lastError()}`);
+        return; // retried on the next completion or loop iteration
+      }
+      const i = h & INDEX_MASK;
+      gotA[i] = 0;
+      reqAt[i] = 0;
+      liveA[i] = h;
+      inFlight++;
+      if (measuring) started++;
+    }
+  };
+
+  const finishClient = (h: number, ok: boolean): void => {
+    liveA[h & INDEX_MASK] = 0;
+    xa.close(h);
+    inFlight--;
+    if (ok && measuring) completed++;
+  };
+
+  // ── client events ─────────────────────────────────────────────────────────────
+  const onA = (type: number, h: number, arg0: number): void => {
+    if (liveA[h & INDEX_MASK] !== h) return; // a connection already given up (late event)
+    switch (type) {
+      case ABI.EVENT_CONNECTED: {
+        ioA.set(request);
+        const n = xa.send(h, payload) | 0;
+        if (n !== payload) { countError(`send:${n}`); liveA[h & INDEX_MASK] = 0; xa.abort(h); inFlight--; break; }
+        reqAt[h & INDEX_MASK] = now;
+        break;
+      }
+      case ABI.EVENT_READABLE: {
+        const i = h & INDEX_MASK;
+        for (;;) {
+          const n = xa.recv(h, payload) | 0;
+          if (n > 0) {
+            if (gotA[i] === 0 && ioA[0] !== reply[0]) countError("reply-bytes");
+            gotA[i] += n;
+            continue;
+          }
+          if (n === -E_AGAIN) break;
+          break; // 0 = EOF before the reply completed: handled by PEER_CLOSED/CLOSED
+        }
+        if (gotA[i] >= payload) {
+          if (measuring && reqAt[i] > 0) request$.record(now - reqAt[i]);
+          finishClient(h, true);
+          launch();
+        }
+        break;
+      }
+      case ABI.EVENT_PEER_CLOSED:
+        countError("server-closed-first");
+        finishClient(h, false);
+        launch();
+        break;
+      case ABI.EVENT_ERROR:
+        countError(`error:${arg0}`);
+        break;
+      case ABI.EVENT_CLOSED:
+        finishClient(h, false);
+        launch();
+        break;
+      default:
+        break;
+    }
+  };
+
+  // ── server events ─────────────────────────────────────────────────────────────
+  const onB = (type: number, h: number, arg0: number): void => {
+    switch (type) {
+      case ABI.EVENT_ACCEPTED: {
+        const c = xb.accept(h) >>> 0;
+        if (c !== 0) gotB[c & INDEX_MASK] = 0;
+        void arg0;
+        break;
+      }
+      case ABI.EVENT_READABLE: {
+        const i = h & INDEX_MASK;
+        for (;;) {
+          const n = xb.recv(h, payload) | 0;
+          if (n > 0) { gotB[i] += n; continue; }
+          break;
+        }
+        if (gotB[i] >= payload && gotB[i] < 0x80000000) {
+          gotB[i] = 0x80000000; // replied
+          ioB.set(reply);
+          const n = xb.send(h, payload) | 0;
+          if (n !== payload) countError(`server-send:${n}`);
+        }
+        break;
+      }
+      case ABI.EVENT_PEER_CLOSED:
+      case ABI.EVENT_CLOSED:
+        xb.close(h);
+        break;
+      case ABI.EVENT_ERROR:
+        countError(`server-error:${arg0}`);
+        break;
+      default:
+        break;
+    }
+  };
+
+  const da = new Driver(A, pair.a, clock, onA, "manual");
+  const db = new Driver(B, pair.b, clock, onB, "manual");
+  A.linkUp();
+  B.linkUp();
+  const heapA0 = A.heapTop();
+  const heapB0 = B.heapTop();
+  const listener = B.listen(port, 0, 4096);
+  if (listener === 0) throw new Error(`bench: server listen failed (code ${B.lastError()})`);
+
+  // Each stack steps at its own clock reading, so a stamp pair on one side never
+  // collapses onto the other side's step time.
+  const step = (): void => {
+    now = clock.nowUs();
+    da.step(now);
+    now = clock.nowUs();
+    db.step(now);
+  };
+
+  // ── warm-up: ARP, JIT tier-up, pools ──────────────────────────────────────────
+  const warmEnd = clock.nowUs() + o.warmupS * 1e6;
+  launch();
+  let lastProgress = 0;
+  let warmDone = 0;
+  while (clock.nowUs() < warmEnd) {
+    const sliceEnd = clock.nowUs() + 20_000;
+    while (clock.nowUs() < sliceEnd) {
+      step();
+      if (inFlight < o.concurrency) launch();
+    }
+    warmDone++;
+    if (o.onProgress && clock.nowUs() - lastProgress > 100_000) {
+      lastProgress = clock.nowUs();
+      o.onProgress({ phase: "warmup", completed: 0, elapsedS: 0, fraction: 1 - (warmEnd - clock.nowUs()) / (o.warmupS * 1e6 || 1), cps: 0 });
+    }
+    await yieldToLoop();
+  }
+
+  // ── measurement ───────────────────────────────────────────────────────────────
+  xa.benchHistReset(0xff);
+  xb.benchHistReset(0xff);
+  const expiredA0 = Number(xa.benchTimersExpired());
+  const expiredB0 = Number(xb.benchTimersExpired());
+  measuring = true;
+  const cpu0 = process.cpuUsage();
+  const start = clock.nowUs();
+  const endAt = o.connections > 0 ? Infinity : start + o.durationS * 1e6;
+  const samples: Sample[] = [];
+  let sampleStart = start;
+  let sampleBase = 0;
+  let peakRss = process.memoryUsage.rss();
+  const done = (): boolean => (o.connections > 0 ? completed >= o.connections : clock.nowUs() >= endAt) || (o.shouldStop?.() ?? false);
+  while (!done()) {
+    const sliceEnd = clock.nowUs() + 20_000;
+    while (clock.nowUs() < sliceEnd && !(o.connections > 0 && completed >= o.connections)) {
+      step();
+      if (inFlight < o.concurrency) launch();
+    }
+    const t = clock.nowUs();
+    if (t - sampleStart >= 1e6) {
+      const rss = process.memoryUsage.rss();
+      if (rss > peakRss) peakRss = rss;
+      const s: Sample = {
+        t: (t - start) / 1e6,
+        cps: ((completed - sampleBase) * 1e6) / (t - sampleStart),
+        rssBytes: rss,
+        endpointsA: Number(xa.gauge(0)),
+        endpointsB: Number(xb.gauge(0)),
+        chunksInUse: Number(xa.gauge(4)) + Number(xb.gauge(4)),
+        timersActive: Number(xa.gauge(8)) + Number(xb.gauge(8)),
+        timeWait: (xa.benchTimeWaitCount() >>> 0) + (xb.benchTimeWaitCount() >>> 0),
+      };
+      samples.push(s);
+      o.onSample?.(s);
+      sampleStart = t;
+      sampleBase = completed;
+    }
+    if (o.onProgress && t - lastProgress > 100_000) {
+      lastProgress = t;
+      const fraction = o.connections > 0 ? completed / o.connections : (t - start) / (o.durationS * 1e6);
+      o.onProgress({ phase: "measure", completed, elapsedS: (t - start) / 1e6, fraction: Math.min(1, fraction), cps: (completed * 1e6) / Math.max(1, t - start) });
+    }
+    await yieldToLoop();
+  }
+  const end = clock.nowUs();
+  const cpu = process.cpuUsage(cpu0);
+  measuring = false;
+  stopLaunching = true;
+  const elapsedS = (end - start) / 1e6;
+  const rssEnd = process.memoryUsage.rss();
+  if (rssEnd > peakRss) peakRss = rssEnd;
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+
+  // Timers: expiries during the measurement; ns per schedule+cancel on the live queues.
+  const timerExpiries = Number(xa.benchTimersExpired()) - expiredA0 + Number(xb.benchTimersExpired()) - expiredB0;
+  const probeN = 200_000;
+  const p0 = performance.now();
+  xa.benchTimerProbe(probeN, 120_000);
+  xb.benchTimerProbe(probeN, 120_000);
+  const timerProbeNsPerPair = ((performance.now() - p0) * 1e6) / (2 * probeN);
+
+  const handshake = statsB.histogram(0);
+  const connect = statsA.histogram(1);
+  const timeWaitCount = (xa.benchTimeWaitCount() >>> 0) + (xb.benchTimeWaitCount() >>> 0);
+  const timeWaitBytes = Number(xa.benchTimeWaitBytes()) + Number(xb.benchTimeWaitBytes());
+  const a = statsA.snapshot();
+  const b = statsB.snapshot();
+
+  // Drain: let the in-flight connections finish (bounded), then drop the stacks.
+  const drainEnd = clock.nowUs() + 2e6;
+  while (inFlight > 0 && clock.nowUs() < drainEnd) step();
+  // Leak check: once TIME-WAIT has run out every record, chunk and timer is back.
+  let residual: Residual | null = null;
+  if (o.checkResidual) {
+    const quietEnd = clock.nowUs() + o.timeWaitMs * 1000 + 1.5e6;
+    while (clock.nowUs() < quietEnd) {
+      step();
+      if (xa.gauge(0) === 0n && xb.gauge(0) === 1n && xa.gauge(8) === 0n && xb.gauge(8) === 0n) break;
+    }
+    residual = {
+      endpointsA: Number(xa.gauge(0)), endpointsB: Number(xb.gauge(0)) - 1,
+      chunksInUse: Number(xa.gauge(4)) + Number(xb.gauge(4)),
+      timersActive: Number(xa.gauge(8)) + Number(xb.gauge(8)),
+      heapMovedA: A.heapTop() !== heapA0, heapMovedB: B.heapTop() !== heapB0,
+    };
+  }
+  await da.close();
+  await db.close();
+
+  const endpointRecordBytes = a.memory.endpointRecord ?? 0;
+  return {
+    completed,
+    elapsedS,
+    cps: completed / elapsedS,
+    cpsSamples: samples.map((s) => s.cps),
+    samples,
+    handshake,
+    connect,
+    request: request$,
+    errors,
+    errorCodes,
+    cpuS: (cpu.user + cpu.system) / 1e6,
+    a,
+    b,
+    timerExpiries,
+    timerProbeNsPerPair,
+    peakRssBytes: Math.max(peakRss, maxRss),
+    memoryPerConnectionBytes: a.memory.bytesPerConnection ?? 0,
+    timeWaitCount,
+    timeWaitBytes,
+    endpointRecordBytes,
+    residual,
+    config: { clientMaxConnections: clientMax, serverMaxConnections: serverMax, port },
+  };
+}

@@ -1,0 +1,316 @@
+// `ustack bench`: the CPS benchmark (issue 8, SPEC §6). Parses its own options and
+// runs one of: a pair run (default), --compare kernel (alternating runs, ratio),
+// --sweep (concurrency 10..500 with the ±5 % stability verdict), --soak (1 000 000
+// connections, RSS/pool/timer samples, leak check). Modes tap-server / tap-client:
+// host/bench/tap.ts.
+
+import { writeFile } from "node:fs/promises";
+import { runPair, type PairOptions, type PairResult, type Progress } from "../bench/pair.ts";
+import { runKernel, type KernelResult } from "../bench/kernel.ts";
+import { runReport, formatTable, machineFacts, median, targets, type RunReport } from "../bench/report.ts";
+import { renderChart, type ChartSeries } from "../bench/chart.ts";
+import { runTap } from "../bench/tap.ts";
+
+export const BENCH_HELP = `ustack bench — connections per second (SPEC §6): connect, B-byte request, B-byte reply, close (FIN)
+
+Usage: ustack bench [options]
+
+  --mode pair|tap-server|tap-client
+                      pair (default): two stacks in this process over the memory link, one thread;
+                      tap-server: the stack serves on a TAP device in a test namespace, kernel clients
+                      in several processes; tap-client: stack clients against a kernel server (root)
+  --connections N     stop after N completed connections (default: run for --duration)
+  --concurrency C     connections in flight (default 100)
+  --duration S        measured seconds (default 10)
+  --warmup S          seconds run before measuring (default 1)
+  --payload B         request and reply bytes (default 64)
+  --timer wheel|list  timer queue: V2 wheel (default) or V1 sorted list
+  --shards 256|1      connection-table shards (default 256)
+  --time-wait-ms MS   TIME-WAIT duration in pair mode (default 250)
+  --compare kernel    also run the workload through Node's net over 127.0.0.1, alternating
+  --runs R            runs per side with --compare (default 3; medians are reported)
+  --sweep             concurrency 10, 50, 100, 250, 500 with the ±5 % stability verdict
+  --soak              1 000 000 connections, RSS/pools/timers sampled each second, leak = failure
+  --json              print one JSON object instead of the table
+  --out FILE          also write the JSON object to FILE
+  --chart FILE.svg    write CPS over time and the latency CDFs as SVG
+
+Figures: CPS mean and per-second min/max; handshake latency from histograms kept in the module
+(server: SYN RX stamp → final ACK RX stamp; client: connect → ESTABLISHED); request latency
+(request sent → whole reply read); timer share of CPU; memory per connection; TIME-WAIT count and
+bytes; peak RSS; errors, retransmissions and drops. docs/benchmarks.md explains each one.
+`;
+
+export interface BenchArgs {
+  mode: "pair" | "tap-server" | "tap-client";
+  connections: number;
+  concurrency: number;
+  durationS: number;
+  warmupS: number;
+  payload: number;
+  timer: "wheel" | "list";
+  shards: number;
+  timeWaitMs: number;
+  compare: "kernel" | null;
+  runs: number;
+  sweep: boolean;
+  soak: boolean;
+  json: boolean;
+  out: string | null;
+  chart: string | null;
+}
+
+export class BenchUsageError extends Error {}
+
+const VALUED = ["--mode", "--connections", "--concurrency", "--duration", "--warmup", "--payload", "--timer", "--shards", "--time-wait-ms", "--compare", "--runs", "--out", "--chart"];
+const FLAGS = ["--sweep", "--soak", "--json", "--help"];
+
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  const v = new Map<string, string>();
+  const f = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    let val: string | undefined;
+    const eq = a.indexOf("=");
+    if (a.startsWith("--") && eq > 0) { val = a.slice(eq + 1); a = a.slice(0, eq); }
+    if (a === "-h") a = "--help";
+    if (VALUED.includes(a)) {
+      if (val === undefined) {
+        val = argv[++i];
+        if (val === undefined || val.startsWith("--")) throw new BenchUsageError(`${a} needs a value`);
+      }
+      v.set(a, val);
+    } else if (FLAGS.includes(a) && val === undefined) f.add(a);
+    else throw new BenchUsageError(`unknown option ${argv[i]}`);
+  }
+  const int = (name: string, def: number, lo: number, hi: number): number => {
+    const s = v.get(name);
+    if (s === undefined) return def;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < lo || n > hi) throw new BenchUsageError(`${name} must be an integer from ${lo} to ${hi} (got ${s})`);
+    return n;
+  };
+  const num = (name: string, def: number, lo: number, hi: number): number => {
+    const s = v.get(name);
+    if (s === undefined) return def;
+    const n = Number(s);
+    if (!Number.isFinite(n) || n < lo || n > hi) throw new BenchUsageError(`${name} must be a number from ${lo} to ${hi} (got ${s})`);
+    return n;
+  };
+  const mode = (v.get("--mode") ?? "pair") as BenchArgs["mode"];
+  if (!["pair", "tap-server", "tap-client"].includes(mode)) throw new BenchUsageError(`--mode must be pair, tap-server or tap-client (got ${mode})`);
+  const timer = (v.get("--timer") ?? "wheel") as BenchArgs["timer"];
+  if (timer !== "wheel" && timer !== "list") throw new BenchUsageError(`--timer must be wheel or list (got ${timer})`);
+  const shards = int("--shards", 256, 1, 256);
+  if ((shards & (shards - 1)) !== 0) throw new BenchUsageError(`--shards must be a power of two (got ${shards})`);
+  const compare = v.get("--compare") ?? null;
+  if (compare !== null && compare !== "kernel") throw new BenchUsageError(`--compare takes "kernel" (got ${compare})`);
+  const sweep = f.has("--sweep");
+  const soak = f.has("--soak");
+  if (sweep && soak) throw new BenchUsageError("--sweep and --soak exclude each other");
+  return {
+    mode,
+    connections: int("--connections", soak ? 1_000_000 : 0, 0, 1e9),
+    concurrency: int("--concurrency", 100, 1, 20_000),
+    durationS: num("--duration", 10, 0.1, 86_400),
+    warmupS: num("--warmup", 1, 0, 600),
+    payload: int("--payload", 64, 1, 65_536),
+    timer,
+    shards,
+    timeWaitMs: int("--time-wait-ms", 250, 1, 600_000),
+    compare: compare as BenchArgs["compare"],
+    runs: int("--runs", 3, 1, 100),
+    sweep,
+    soak,
+    json: f.has("--json"),
+    out: v.get("--out") ?? null,
+    chart: v.get("--chart") ?? null,
+  };
+}
+
+/** A one-line progress bar on a TTY (stderr), nothing otherwise. */
+class ProgressBar {
+  private readonly tty = Boolean(process.stderr.isTTY);
+  private last = "";
+  show(label: string, fraction: number, extra: string): void {
+    if (!this.tty) return;
+    const w = 28;
+    const k = Math.max(0, Math.min(w, Math.round(fraction * w)));
+    const line = `\r${label.padEnd(16)} [${"#".repeat(k)}${"-".repeat(w - k)}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${extra}`;
+    if (line !== this.last) process.stderr.write(line.padEnd(this.last.length));
+    this.last = line;
+  }
+  done(): void {
+    if (this.tty && this.last) process.stderr.write("\r" + " ".repeat(this.last.length) + "\r");
+    this.last = "";
+  }
+}
+
+const k = (v: number): string => Math.round(v).toLocaleString("en-US");
+
+function pairOptions(a: BenchArgs, bar: ProgressBar, label: string): PairOptions {
+  return {
+    connections: a.connections,
+    concurrency: a.concurrency,
+    durationS: a.durationS,
+    warmupS: a.warmupS,
+    payload: a.payload,
+    useTimerWheel: a.timer === "wheel",
+    shards: a.shards,
+    timeWaitMs: a.timeWaitMs,
+    onProgress: (p: Progress) => bar.show(p.phase === "warmup" ? `${label} warm-up` : label, p.fraction, p.phase === "warmup" ? "" : `${k(p.completed)} conns, ${k(p.cps)} CPS`),
+  };
+}
+
+function pairReport(r: PairResult): RunReport {
+  return runReport("pair", { ...r, snapshots: [r.a, r.b] });
+}
+
+function kernelReport(r: KernelResult): RunReport {
+  return runReport("node-net-loopback", { ...r, handshake: null, peakRssBytes: Math.max(process.memoryUsage.rss(), process.resourceUsage().maxRSS * 1024) });
+}
+
+/** Runs `ustack bench`; returns the exit code. */
+export async function benchMain(argv: string[], out: (s: string) => void): Promise<number> {
+  let a: BenchArgs;
+  try {
+    if (argv.includes("--help") || argv.includes("-h")) { out(BENCH_HELP); return 0; }
+    a = parseBenchArgs(argv);
+  } catch (e) {
+    if (e instanceof BenchUsageError) { out(`ustack bench: ${e.message}\n(see: ustack bench --help)\n`); return 2; }
+    throw e;
+  }
+  const bar = new ProgressBar();
+  let stop = false;
+  const onSig = () => { stop = true; };
+  process.once("SIGINT", onSig);
+  try {
+    let result: Record<string, unknown>;
+    let text: string;
+    let ok = true;
+    const chart: { cps: ChartSeries[]; cdf: ChartSeries[] } = { cps: [], cdf: [] };
+    const opts = { concurrency: a.concurrency, payload: a.payload, timer: a.timer, shards: a.shards };
+
+    if (a.mode !== "pair") {
+      if (a.compare || a.sweep || a.soak) throw new BenchUsageError("--compare, --sweep and --soak run in pair mode");
+      const r = await runTap(a, (label, f, extra) => bar.show(label, f, extra));
+      bar.done();
+      result = { ...r.report, config: r.config };
+      text = formatTable(r.report, opts, null, null) + (r.note ? `\n  ${r.note}\n` : "");
+      chart.cps.push({ label: a.mode, color: "#1f77b4", points: r.report.cpsSamples.map((c, i) => [i + 1, c]) });
+      for (const [label, color, h] of r.histograms) chart.cdf.push({ label, color, points: h.cdf() });
+    } else if (a.sweep) {
+      const levels = [10, 50, 100, 250, 500];
+      const rows: Array<RunReport & { concurrency: number; stable: boolean; maxDeviationPct: number }> = [];
+      const colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"];
+      for (const [i, c] of levels.entries()) {
+        if (stop) break;
+        const r = await runPair({ ...pairOptions({ ...a, concurrency: c }, bar, `sweep c=${c}`), shouldStop: () => stop });
+        const rep = pairReport(r);
+        const dev = rep.cpsSamples.length ? Math.max(...rep.cpsSamples.map((s) => Math.abs(s - rep.cps) / rep.cps)) * 100 : 0;
+        rows.push({ ...rep, concurrency: c, stable: rep.cpsSamples.length > 0 && dev <= 5, maxDeviationPct: Math.round(dev * 10) / 10 });
+        chart.cps.push({ label: `c=${c}`, color: colors[i], points: rep.cpsSamples.map((s, j) => [j + 1, s]) });
+        chart.cdf.push({ label: `handshake c=${c}`, color: colors[i], points: r.handshake.cdf() });
+      }
+      bar.done();
+      const stable = rows.every((r) => r.stable);
+      ok = stable && rows.every((r) => r.errors === 0);
+      result = { mode: "pair", sweep: rows, stable, machine: machineFacts(), options: a };
+      const lines = ["  concurrency      CPS   min/s   max/s  max dev   handshake p99 µs  connect p99 µs  errors  verdict"];
+      for (const r of rows) {
+        lines.push(`  ${String(r.concurrency).padStart(11)} ${k(r.cps).padStart(8)} ${k(r.cpsMin).padStart(7)} ${k(r.cpsMax).padStart(7)} ${(r.maxDeviationPct + " %").padStart(8)}   ${String(r.handshakeUs?.p99 ?? "—").padStart(16)}  ${String(r.connectUs.p99).padStart(14)}  ${String(r.errors).padStart(6)}  ${r.stable ? "stable" : "UNSTABLE"}`);
+      }
+      lines.push("", `  stability (every per-second sample within ±5 % of its level's mean): ${stable ? "PASS" : "FAIL"}`);
+      text = lines.join("\n") + "\n";
+    } else if (a.soak) {
+      const samples: Array<Record<string, number>> = [];
+      const r = await runPair({
+        ...pairOptions(a, bar, "soak"),
+        checkResidual: true,
+        shouldStop: () => stop,
+        onSample: (s) => samples.push({ t: s.t, cps: Math.round(s.cps), rssBytes: s.rssBytes, endpoints: s.endpointsA + s.endpointsB, chunksInUse: s.chunksInUse, timersActive: s.timersActive, timeWait: s.timeWait }),
+      });
+      bar.done();
+      const rep = pairReport(r);
+      // Growth: median of the last quarter of the samples against the second quarter.
+      const q = Math.max(1, Math.floor(samples.length / 4));
+      const grow = (key: string) => {
+        const mid = median(samples.slice(q, 2 * q).map((s) => s[key]));
+        const end = median(samples.slice(-q).map((s) => s[key]));
+        return { second: mid, last: end, growthPct: mid > 0 ? Math.round(((end - mid) / mid) * 1000) / 10 : 0 };
+      };
+      const growth = { rssBytes: grow("rssBytes"), endpoints: grow("endpoints"), timersActive: grow("timersActive"), chunksInUse: grow("chunksInUse") };
+      const res = r.residual!;
+      const leaks: string[] = [];
+      if (res.endpointsA || res.endpointsB) leaks.push(`${res.endpointsA + res.endpointsB} endpoints still held after TIME-WAIT`);
+      if (res.chunksInUse) leaks.push(`${res.chunksInUse} chunks still in use`);
+      if (res.timersActive) leaks.push(`${res.timersActive} timers still active`);
+      if (res.heapMovedA || res.heapMovedB) leaks.push("the module heap top moved (allocation after init)");
+      if (growth.rssBytes.growthPct > 10) leaks.push(`RSS grew ${growth.rssBytes.growthPct} % between the second and the last quarter`);
+      if (growth.endpoints.growthPct > 10) leaks.push(`endpoints grew ${growth.endpoints.growthPct} %`);
+      ok = leaks.length === 0 && (a.connections === 0 || r.completed >= a.connections);
+      result = { ...rep, soak: { samples, growth, residual: res, leaks, passed: ok }, machine: machineFacts(), options: a };
+      chart.cps.push({ label: "soak", color: "#1f77b4", points: rep.cpsSamples.map((c, i) => [i + 1, c]) });
+      chart.cdf.push({ label: "server handshake", color: "#d62728", points: r.handshake.cdf() });
+      text = formatTable(rep, opts, null, null) +
+        `\n  soak: ${k(r.completed)} connections; RSS ${(growth.rssBytes.second / 2 ** 20).toFixed(1)} → ${(growth.rssBytes.last / 2 ** 20).toFixed(1)} MiB (${growth.rssBytes.growthPct} %), ` +
+        `endpoints ${k(growth.endpoints.second)} → ${k(growth.endpoints.last)}, timers ${k(growth.timersActive.second)} → ${k(growth.timersActive.last)}\n` +
+        `  after TIME-WAIT: endpoints ${res.endpointsA + res.endpointsB}, chunks ${res.chunksInUse}, timers ${res.timersActive}, heap moved ${res.heapMovedA || res.heapMovedB}\n` +
+        `  verdict: ${ok ? "PASS (no growth, nothing left behind)" : "FAIL — " + leaks.join("; ")}\n`;
+    } else if (a.compare === "kernel") {
+      const ours: PairResult[] = [];
+      const theirs: KernelResult[] = [];
+      for (let i = 0; i < a.runs && !stop; i++) {
+        ours.push(await runPair({ ...pairOptions(a, bar, `ustack ${i + 1}/${a.runs}`), shouldStop: () => stop }));
+        if (stop) break;
+        theirs.push(await runKernel({
+          concurrency: a.concurrency, durationS: a.durationS, warmupS: a.warmupS, payload: a.payload,
+          onProgress: (n, t, f) => bar.show(`node net ${i + 1}/${a.runs}`, f, `${k(n)} conns, ${k(n / Math.max(t, 1e-3))} CPS`),
+        }));
+      }
+      bar.done();
+      // Report the median ustack run (by CPS) and the median kernel run.
+      const mid = <T extends { cps: number }>(v: T[]): T => [...v].sort((x, y) => x.cps - y.cps)[(v.length - 1) >> 1];
+      const rOurs = mid(ours);
+      const rTheirs = mid(theirs);
+      const rep = pairReport(rOurs);
+      const krep = kernelReport(rTheirs);
+      const ratio = median(ours.map((r) => r.cps)) / median(theirs.map((r) => r.cps));
+      result = {
+        ...rep, kernel: krep, ratio: Math.round(ratio * 100) / 100,
+        runs: { ustack: ours.map((r) => Math.round(r.cps)), kernel: theirs.map((r) => Math.round(r.cps)) },
+        targets: targets(rep, ratio), machine: machineFacts(), options: a,
+      };
+      text = formatTable(rep, opts, krep, ratio) + `\n  runs (alternating): ustack ${ours.map((r) => k(r.cps)).join(", ")}; node net ${theirs.map((r) => k(r.cps)).join(", ")}\n`;
+      chart.cps.push({ label: "ustack pair", color: "#1f77b4", points: rOurs.cpsSamples.map((c, i) => [i + 1, c]) });
+      chart.cps.push({ label: "node net 127.0.0.1", color: "#ff7f0e", points: rTheirs.cpsSamples.map((c, i) => [i + 1, c]) });
+      chart.cdf.push({ label: "ustack server handshake", color: "#1f77b4", points: rOurs.handshake.cdf() });
+      chart.cdf.push({ label: "ustack connect", color: "#2ca02c", points: rOurs.connect.cdf() });
+      chart.cdf.push({ label: "node net connect", color: "#ff7f0e", points: rTheirs.connect.cdf() });
+    } else {
+      const r = await runPair({ ...pairOptions(a, bar, "ustack pair"), shouldStop: () => stop });
+      bar.done();
+      const rep = pairReport(r);
+      result = { ...rep, targets: targets(rep, null), machine: machineFacts(), options: a, sizing: r.config };
+      text = formatTable(rep, opts, null, null);
+      chart.cps.push({ label: "ustack pair", color: "#1f77b4", points: rep.cpsSamples.map((c, i) => [i + 1, c]) });
+      chart.cdf.push({ label: "server handshake", color: "#d62728", points: r.handshake.cdf() });
+      chart.cdf.push({ label: "client connect", color: "#2ca02c", points: r.connect.cdf() });
+      chart.cdf.push({ label: "request", color: "#9467bd", points: r.request.cdf() });
+      ok = r.completed > 0;
+    }
+
+    const json = JSON.stringify(result, null, 2) + "\n";
+    if (a.out) await writeFile(a.out, json);
+    if (a.chart) await writeFile(a.chart, renderChart(`ustack bench — ${a.mode}${a.sweep ? " sweep" : a.soak ? " soak" : ""}`, chart.cps, chart.cdf));
+    out(a.json ? json : text);
+    return ok ? 0 : 1;
+  } catch (e) {
+    bar.done();
+    if (e instanceof BenchUsageError) { out(`ustack bench: ${e.message}\n(see: ustack bench --help)\n`); return 2; }
+    out(`ustack bench: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    process.removeListener("SIGINT", onSig);
+  }
+}
