@@ -4,10 +4,10 @@
 //   TIMER_KIND_RETRANSMIT, _DELAYED_ACK, _PERSIST, _KEEPALIVE, _TIME_WAIT, _SYNACK
 //                                  → tcpOnTimer(node)        (assembly/tcp/timers.ts)
 //   TIMER_KIND_TIME_WAIT with TW_NODE_FLAG (a TIME-WAIT record, mem/timewait.ts)
-//                                  → tcpTimeWaitOnTimer(node) (issue 6)
+//                                  → twOnTimer(node)         (assembly/tcp/timewait.ts)
 //   TIMER_KIND_ARP                 → arpOnTimer(node)        (assembly/iface/neighbor.ts)
 //   TIMER_KIND_REASSEMBLY          → reasmOnTimer(node)      (assembly/iface/reassembly.ts)
-// Kinds without a handler yet (TIME-WAIT records) are counted (C_TIMER_NO_OWNER) and dropped.
+// Kinds without a handler are counted (C_TIMER_NO_OWNER) and dropped.
 // The node is already unlinked when the handler runs, so it may reschedule itself.
 // A TCP expiry whose segments met a full TX ring queues its endpoint (the node's
 // owner handle) for another output attempt in the next tick (glue/tick.ts).
@@ -18,6 +18,7 @@ import { TimerNode, TIMER_KIND_RETRANSMIT, TIMER_KIND_DELAYED_ACK, TIMER_KIND_PE
 import { count, C_TIMER_NO_OWNER } from "./mem/stats";
 import { TW_NODE_FLAG } from "./mem/timewait";
 import { tcpOnTimer } from "./tcp/timers";
+import { twOnTimer } from "./tcp/timewait";
 import { arpOnTimer } from "./iface/neighbor";
 import { reasmOnTimer } from "./iface/reassembly";
 import { clearTxFull, txFullHit } from "./glue/tcp-env";
@@ -34,8 +35,9 @@ export function dispatchTimer(node: usize): void {
   switch (kind) {
     case TIMER_KIND_TIME_WAIT:
       if (changetype<TimerNode>(node).flags == TW_NODE_FLAG) {
-        // A TIME-WAIT record (mem/timewait.ts): its handler comes with issue 6.
-        count(C_TIMER_NO_OWNER);
+        // A compact TIME-WAIT record (mem/timewait.ts): 2 MSL are over. Its ACKs are
+        // never retried, so a full TX ring needs no pending-output entry here.
+        twOnTimer(node);
         break;
       }
       tcpTimer(node);

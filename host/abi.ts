@@ -86,7 +86,7 @@ export const ABI = {
   STATS_IFACE_OFF: 32,
   STATS_TCP_OFF: 100,
   TCP_STAT_COUNT: 24,
-  GAUGE_COUNT: 12,
+  GAUGE_COUNT: 22,
   EVENT_ACCEPTED: 1,
   EVENT_CONNECTED: 2,
   EVENT_READABLE: 3,
@@ -129,7 +129,24 @@ export const TCP_STAT_NAMES = [
 export const GAUGE_NAMES = [
   "endpoints", "connections", "listeners", "syncache", "chunksInUse", "chunksHighWater",
   "chunksFree", "tableEntries", "timersActive", "pendingOutput", "rxPending", "arpEntries",
+  // TIME-WAIT (issue 6): compact records now and the bytes they hold (records + table
+  // entries), then monotonic counts since init read through the same call.
+  "timeWait", "timeWaitBytes", "twEntered", "twExpired", "twSynAccepted", "twSynRejected",
+  "twFinAcked", "twReused", "twAcks", "twAckLimited",
 ] as const;
+
+/**
+ * Options in the high byte of the port argument of listen() and connect()
+ * (assembly/glue/api.ts PORT_OPT_*): `port | PORT_OPT.REUSE_ADDR`, ...
+ */
+export const PORT_OPT = {
+  /** SO_REUSEADDR: bind over a port or 4-tuple held only by TIME-WAIT. */
+  REUSE_ADDR: 0x0100_0000,
+  /** SO_REUSEPORT: listeners with it share (address, port); SYNs spread by 4-tuple hash. */
+  REUSE_PORT: 0x0200_0000,
+  /** tcp_tw_reuse (connect only): take a 4-tuple from TIME-WAIT when timestamps make it safe. */
+  TW_REUSE: 0x0400_0000,
+} as const;
 
 /** TCP states (assembly/tcp/state.ts), by value. */
 export const TCP_STATES = [

@@ -18,18 +18,23 @@ import {
   tcpSetOption, OPT_SNDBUF, OPT_RCVBUF,
 } from "../tcp/api";
 import { Tcb, TCB_SNDQ, TCB_RCVQ } from "../tcp/tcb";
-import { STATE_LISTEN } from "../tcp/state";
+import { STATE_LISTEN, STATE_CLOSED } from "../tcp/state";
 import { E_BAD_STATE, E_NO_PENDING, E_NO_PORT } from "../tcp/codes";
 import { ephemeralLow, ephemeralHigh } from "../tcp/config";
 import {
-  OK, E_NOT_INITIALIZED, E_BAD_ARGUMENT, E_BAD_LENGTH, E_ENDPOINTS_EXHAUSTED, setLastError,
+  OK, E_NOT_INITIALIZED, E_BAD_ARGUMENT, E_BAD_LENGTH, E_ENDPOINTS_EXHAUSTED, setLastError, lastError,
 } from "../errors";
 import { E_IF_NO_ROUTE } from "../iface/errors";
 import {
-  endpointCheck, endpointPtrQuiet, endpointSetClass, endpointEntry, endpointPendingPush,
+  endpointCheck, endpointPtrQuiet, endpointSetClass, endpointEntry, endpointSetEntry, endpointPendingPush,
   endpointsInUse, endpointsInUseTotal, endpointPendingCount, EP_CONNECTION, EP_LISTENER, EP_SYNCACHE,
 } from "../mem/endpoints";
-import { tableBindCheck, tablePortInUse, entryRetag, tableSize, ENTRY_CONN } from "../tcp/table";
+import {
+  tableBindCheck, tablePortInUse, entryRetag, tableSize, tableInsertListener, ENTRY_CONN, EF_REUSE_ADDR, EF_REUSE_PORT,
+} from "../tcp/table";
+import {
+  twCount, twBytes, twEntered, twExpired, twSynAccepted, twSynRejected, twFinAcked, twReused, twAcks, twAckLimited,
+} from "../tcp/timewait";
 import { cqLength, rqLength, chunksInUse, chunksHighWater, chunksFree } from "../mem/chunks";
 import { rxPending } from "../mem/rings";
 import { ifaceAddr, ifaceLinkUp } from "../iface/interface";
@@ -44,6 +49,28 @@ import { chunkSize } from "../mem/chunks";
 
 /** connect/listen with a local address that is not the interface's (Node: EADDRNOTAVAIL). */
 export const E_ADDR_NOT_AVAILABLE: i32 = 45;
+
+// Bind options ride in the high byte of the port argument of listen() and connect()
+// (SPEC §5; the low 16 bits are the port, bits 16..23 must be 0):
+//
+//   port argument (u32)
+//   ┌──────────┬─────────────────┬──────────────────────────┐
+//   │ 31 .. 24 │ 23 .. 16        │ 15 .. 0                  │
+//   │ PORT_OPT │ 0 (else error)  │ port (0 = ephemeral)     │
+//   └──────────┴─────────────────┴──────────────────────────┘
+//   PORT_OPT bits: 24 reuseAddress, 25 reusePort, 26 twReuse (connect only)
+/** SO_REUSEADDR: bind over a port or 4-tuple held only by TIME-WAIT. */
+export const PORT_OPT_REUSE_ADDR: u32 = 1 << 24;
+/** SO_REUSEPORT: several listeners (and binds) with this option share (address, port). */
+export const PORT_OPT_REUSE_PORT: u32 = 1 << 25;
+/** tcp_tw_reuse: connect may take a 4-tuple from TIME-WAIT when timestamps make it safe. */
+export const PORT_OPT_TW_REUSE: u32 = 1 << 26;
+const PORT_OPT_KNOWN: u32 = PORT_OPT_REUSE_ADDR | PORT_OPT_REUSE_PORT | PORT_OPT_TW_REUSE;
+
+/** Table bind flags (EF_*) of a port argument's options. */
+function bindFlags(arg: u32): u8 {
+  return ((arg & PORT_OPT_REUSE_ADDR) != 0 ? EF_REUSE_ADDR : 0) | ((arg & PORT_OPT_REUSE_PORT) != 0 ? EF_REUSE_PORT : 0);
+}
 
 /** Queues `h` for another output attempt when the last engine call met a full TX ring. */
 @inline function retryIfFull(h: u32): void {
@@ -70,17 +97,24 @@ function freeListenPort(addr: u32): u16 {
 }
 
 /**
- * listen(addr, port, backlog): a listener on (addr, port); addr 0 = any local
- * address, port 0 = a free ephemeral port (read it back with localPort(h)). backlog
- * bounds the accept queue (0 → 1, above 65535 → 65535). Returns the handle, or 0 with
- * lastError(): E_ADDR_IN_USE, E_LISTENERS_EXHAUSTED, E_TABLE_EXHAUSTED,
- * E_ADDR_NOT_AVAILABLE, E_BAD_ARGUMENT, E_NO_PORT, E_NOT_INITIALIZED.
+ * listen(addr, port | PORT_OPT_*, backlog): a listener on (addr, port); addr 0 = any
+ * local address, port 0 = a free ephemeral port (read it back with localPort(h)).
+ * backlog bounds the accept queue (0 → 1, above 65535 → 65535). The bind check
+ * (tcp/table.ts tableBindCheck) refuses any overlap with an entry of the port —
+ * 0.0.0.0:80 against A:80 too — unless both sides set reusePort, or the entry is
+ * TIME-WAIT and reuseAddress is set. Returns the handle, or 0 with lastError():
+ * E_ADDR_IN_USE, E_LISTENERS_EXHAUSTED, E_TABLE_EXHAUSTED, E_ADDR_NOT_AVAILABLE,
+ * E_BAD_ARGUMENT (bits 16..23 or unknown options; twReuse), E_NO_PORT, E_NOT_INITIALIZED.
  */
-export function cmdListen(addr: u32, port: u32, backlog: u32): u32 {
+export function cmdListen(addr: u32, portArg: u32, backlog: u32): u32 {
   if (!stackReady()) { setLastError(E_NOT_INITIALIZED); return 0; }
-  if (port > 65535) { setLastError(E_BAD_ARGUMENT); return 0; }
+  const opts = portArg & 0xff000000;
+  if ((portArg & 0x00ff0000) != 0 || (opts & ~PORT_OPT_KNOWN) != 0 || (opts & PORT_OPT_TW_REUSE) != 0) {
+    setLastError(E_BAD_ARGUMENT);
+    return 0;
+  }
   if (addr != 0 && (!interfaceConfigured() || addr != ifaceAddr())) { setLastError(E_ADDR_NOT_AVAILABLE); return 0; }
-  let p16 = <u16>port;
+  let p16 = <u16>(portArg & 0xffff);
   if (p16 == 0) {
     p16 = freeListenPort(addr);
     if (p16 == 0) { setLastError(E_NO_PORT); return 0; }
@@ -89,25 +123,45 @@ export function cmdListen(addr: u32, port: u32, backlog: u32): u32 {
   const h = tcpOpen();
   setAllocClass(EP_SYNCACHE);
   if (h == 0) return 0; // lastError set by the pool (E_LISTENERS_EXHAUSTED, counted)
-  const rc = tcpListen(h, addr, p16, <u16>(backlog > 65535 ? 65535 : backlog));
-  if (rc != OK) {
-    tcpClose(h); // CLOSED: the record goes straight back to the pool
-    setLastError(rc);
-    return 0;
+  let rc = tcpListen(h, addr, p16, <u16>(backlog > 65535 ? 65535 : backlog), false);
+  if (rc == OK) {
+    // The bind check against every entry of the port (0.0.0.0:80 and A:80 overlap;
+    // counted when refused), then the listener's entry with its bind flags.
+    const flags = bindFlags(opts);
+    rc = tableBindCheck(addr, p16, flags);
+    if (rc == OK) {
+      const e = tableInsertListener(addr, p16, h, flags);
+      if (e != 0) {
+        endpointSetEntry(h, e);
+        return h;
+      }
+      rc = lastError();
+    }
+    changetype<Tcb>(endpointPtrQuiet(h)).state = STATE_CLOSED;
   }
-  return h;
+  tcpClose(h); // CLOSED: the record goes straight back to the pool
+  setLastError(rc);
+  return 0;
 }
 
 /**
- * connect(localAddr, localPort, remoteAddr, remotePort): active open; sends the SYN.
- * localAddr 0 = the interface address; localPort 0 = an ephemeral port (RFC 6056).
+ * connect(localAddr, localPort | PORT_OPT_*, remoteAddr, remotePort): active open;
+ * sends the SYN. localAddr 0 = the interface address; localPort 0 = an ephemeral port
+ * (RFC 6056). Options: reuseAddress/reusePort for the bind check of an explicit
+ * port; twReuse lets the 4-tuple come from a TIME-WAIT record when timestamps make
+ * it safe (Linux tcp_tw_reuse; tcp/timewait.ts).
  * Returns the handle (EV_CONNECTED or EV_ERROR follows), or 0 with lastError():
  * E_IF_NO_ROUTE (no interface, no route, or our own address), E_ADDR_NOT_AVAILABLE,
  * E_ADDR_IN_USE, E_NO_PORT, E_BAD_ARGUMENT, E_ENDPOINTS_EXHAUSTED, E_TABLE_EXHAUSTED.
  */
-export function cmdConnect(localAddr: u32, localPort: u32, remoteAddr: u32, remotePort: u32): u32 {
+export function cmdConnect(localAddr: u32, localPortArg: u32, remoteAddr: u32, remotePort: u32): u32 {
   if (!stackReady()) { setLastError(E_NOT_INITIALIZED); return 0; }
-  if (localPort > 65535 || remotePort == 0 || remotePort > 65535) { setLastError(E_BAD_ARGUMENT); return 0; }
+  const opts = localPortArg & 0xff000000;
+  const localPort = localPortArg & 0xffff;
+  if ((localPortArg & 0x00ff0000) != 0 || (opts & ~PORT_OPT_KNOWN) != 0 || remotePort == 0 || remotePort > 65535) {
+    setLastError(E_BAD_ARGUMENT);
+    return 0;
+  }
   if (remoteAddr == 0 || isBroadcast(remoteAddr) || isMulticast(remoteAddr) || isLoopback(remoteAddr)) {
     setLastError(E_BAD_ARGUMENT);
     return 0;
@@ -120,7 +174,7 @@ export function cmdConnect(localAddr: u32, localPort: u32, remoteAddr: u32, remo
   // address without a gateway.
   if (remoteAddr == own || nextHop(remoteAddr) == 0) { setLastError(E_IF_NO_ROUTE); return 0; }
   if (localPort != 0) {
-    const b = tableBindCheck(localAddr, <u16>localPort, 0);
+    const b = tableBindCheck(localAddr, <u16>localPort, bindFlags(opts));
     if (b != OK) { setLastError(b); return 0; }
   }
   setAllocClass(EP_CONNECTION);
@@ -128,7 +182,7 @@ export function cmdConnect(localAddr: u32, localPort: u32, remoteAddr: u32, remo
   setAllocClass(EP_SYNCACHE);
   if (h == 0) return 0; // E_ENDPOINTS_EXHAUSTED (counted)
   clearTxFull();
-  const rc = tcpConnect(h, localAddr, <u16>localPort, remoteAddr, <u16>remotePort);
+  const rc = tcpConnect(h, localAddr, <u16>localPort, remoteAddr, <u16>remotePort, (opts & PORT_OPT_TW_REUSE) != 0);
   if (rc != OK) {
     tcpClose(h);
     setLastError(rc);
@@ -290,7 +344,20 @@ export const GAUGE_TIMERS_ACTIVE: u32 = 8;
 export const GAUGE_PENDING_OUTPUT: u32 = 9;
 export const GAUGE_RX_PENDING: u32 = 10;
 export const GAUGE_ARP_ENTRIES: u32 = 11;
-export const GAUGE_COUNT: u32 = 12;
+/** Compact TIME-WAIT records now (tcp/timewait.ts). */
+export const GAUGE_TIME_WAIT: u32 = 12;
+/** Bytes they hold: records + their table entries (with the slabs' handle words). */
+export const GAUGE_TIME_WAIT_BYTES: u32 = 13;
+// TIME-WAIT activity since init (monotonic counts, read through the same call):
+export const GAUGE_TW_ENTERED: u32 = 14;
+export const GAUGE_TW_EXPIRED: u32 = 15;
+export const GAUGE_TW_SYN_ACCEPTED: u32 = 16;
+export const GAUGE_TW_SYN_REJECTED: u32 = 17;
+export const GAUGE_TW_FIN_ACKED: u32 = 18;
+export const GAUGE_TW_REUSED: u32 = 19;
+export const GAUGE_TW_ACKS: u32 = 20;
+export const GAUGE_TW_ACK_LIMITED: u32 = 21;
+export const GAUGE_COUNT: u32 = 22;
 
 /** Gauge `id` (GAUGE_*), 0 for an unknown id or before init. */
 export function gauge(id: u32): u64 {
@@ -308,6 +375,16 @@ export function gauge(id: u32): u64 {
     case GAUGE_PENDING_OUTPUT: return <u64>endpointPendingCount();
     case GAUGE_RX_PENDING: return <u64>rxPending();
     case GAUGE_ARP_ENTRIES: return interfaceConfigured() ? <u64>arpLiveEntries() : 0;
+    case GAUGE_TIME_WAIT: return <u64>twCount();
+    case GAUGE_TIME_WAIT_BYTES: return twBytes();
+    case GAUGE_TW_ENTERED: return twEntered;
+    case GAUGE_TW_EXPIRED: return twExpired;
+    case GAUGE_TW_SYN_ACCEPTED: return twSynAccepted;
+    case GAUGE_TW_SYN_REJECTED: return twSynRejected;
+    case GAUGE_TW_FIN_ACKED: return twFinAcked;
+    case GAUGE_TW_REUSED: return twReused;
+    case GAUGE_TW_ACKS: return twAcks;
+    case GAUGE_TW_ACK_LIMITED: return twAckLimited;
     default: return 0;
   }
 }

@@ -20,11 +20,12 @@ import { sendRstFor, sendSegment, currentRcvWnd, sendAck } from "./output";
 import { sendSyn, scaleFor, tsOffsetFor } from "./connect";
 import { tcpOutput, armRtx, armKeepalive } from "./snd";
 import { tcbFinish } from "./close";
-import { isnFor, choosePort } from "./isn";
+import { isnFor, choosePort, isnHintClear } from "./isn";
+import { twHolds, twTakeOver } from "./timewait";
 import {
   E_NOTCONN, E_BAD_STATE, E_NO_PORT, E_AGAIN, E_PIPE, E_NO_PENDING,
 } from "./codes";
-import { E_INVALID_HANDLE, E_BAD_ARGUMENT } from "../errors";
+import { E_INVALID_HANDLE, E_BAD_ARGUMENT, E_ADDR_IN_USE } from "../errors";
 import { timers } from "../time/clock";
 import { seqGt } from "../util/seq";
 import { defaultSndBuf, defaultRcvBuf, announceMss, timeWaitMs } from "./config";
@@ -46,8 +47,12 @@ export function tcpOpen(): u32 {
   return h;
 }
 
-/** Passive OPEN (RFC 9293 §3.10.1): LISTEN on (addr, port); addr 0 = any. */
-export function tcpListen(h: u32, addr: u32, port: u16, backlog: u16): i32 {
+/**
+ * Passive OPEN (RFC 9293 §3.10.1): LISTEN on (addr, port); addr 0 = any. With
+ * `insert` false the caller puts the listener in the table itself (glue/api.ts does,
+ * to pass the reuseAddress/reusePort bind flags).
+ */
+export function tcpListen(h: u32, addr: u32, port: u16, backlog: u16, insert: bool = true): i32 {
   const p = envTcbPtr(h);
   if (p == 0) return E_INVALID_HANDLE;
   const t = changetype<Tcb>(p);
@@ -57,27 +62,37 @@ export function tcpListen(h: u32, addr: u32, port: u16, backlog: u16): i32 {
   t.localPort = port;
   t.backlog = backlog == 0 ? 1 : backlog;
   t.state = STATE_LISTEN;
+  if (!insert) return 0;
   const r = envTableInsert(p);
   if (r != 0) { t.state = STATE_CLOSED; return r; }
   return 0;
 }
 
-/** Active OPEN (RFC 9293 §3.10.1): sends SYN; localPort 0 = ephemeral (RFC 6056). */
-export function tcpConnect(h: u32, localAddr: u32, localPort: u16, remoteAddr: u32, remotePort: u16): i32 {
+/**
+ * Active OPEN (RFC 9293 §3.10.1): sends SYN; localPort 0 = ephemeral (RFC 6056).
+ * `twReuse` (SPEC §5, Linux tcp_tw_reuse): the 4-tuple may be taken from a TIME-WAIT
+ * record when timestamps make it safe (tcp/timewait.ts twTakeOver). A 4-tuple held
+ * by TIME-WAIT otherwise: E_ADDR_IN_USE (Linux connect says EADDRNOTAVAIL).
+ */
+export function tcpConnect(h: u32, localAddr: u32, localPort: u16, remoteAddr: u32, remotePort: u16, twReuse: bool = false): i32 {
   const p = envTcbPtr(h);
   if (p == 0) return E_INVALID_HANDLE;
   const t = changetype<Tcb>(p);
   if (t.state != STATE_CLOSED) return E_BAD_STATE;
   if (remotePort == 0 || remoteAddr == 0) return E_BAD_ARGUMENT;
   if (localPort == 0) {
-    localPort = choosePort(localAddr, remoteAddr, remotePort);
-    if (localPort == 0) return E_NO_PORT;
+    localPort = choosePort(localAddr, remoteAddr, remotePort, twReuse);
+    if (localPort == 0) { isnHintClear(); return E_NO_PORT; }
+  } else if (twHolds(localAddr, localPort, remoteAddr, remotePort) &&
+             !(twReuse && twTakeOver(localAddr, localPort, remoteAddr, remotePort))) {
+    return E_ADDR_IN_USE;
   }
   t.localAddr = localAddr;
   t.localPort = localPort;
   t.remoteAddr = remoteAddr;
   t.remotePort = remotePort;
-  t.iss = isnFor(localAddr, localPort, remoteAddr, remotePort);
+  t.iss = isnFor(localAddr, localPort, remoteAddr, remotePort); // a taken-over record's ISS if any
+  isnHintClear();
   t.sndUna = t.iss;
   t.sndNxt = t.iss + 1;
   t.sndMax = t.iss + 1;

@@ -10,6 +10,9 @@ import { envTableRemove, envBufRelease, envTcbFree, envTcbPtr, envEvent } from "
 import { EV_CLOSED, EV_ERROR } from "./codes";
 import { timers } from "../time/clock";
 import { timeWaitMs } from "./config";
+import { TF_ACK_NOW } from "./tcb";
+import { sendAck } from "./output";
+import { twStoreReady, twCreate } from "./timewait";
 
 /** Takes a half-open or not-yet-accepted child out of its listener's bookkeeping. */
 export function unlinkFromListener(p: usize): void {
@@ -74,11 +77,29 @@ export function tcbFail(p: usize, code: i32): void {
 }
 
 /**
- * Enter TIME-WAIT (RFC 9293 §3.10.7.4 eighth step): only the TIME-WAIT timer stays,
- * set to timeWaitMs (2×MSL, configurable; SPEC §5).
+ * Enter TIME-WAIT (RFC 9293 §3.10.7.4 eighth step) for timeWaitMs (2×MSL,
+ * configurable; SPEC §5).
+ *
+ * With the record store (the integrated stack): the ACK owed for the peer's FIN goes
+ * out first, a compact record (tcp/timewait.ts) takes the 4-tuple, and the Tcb is
+ * finished like any closed connection (timers cancelled, chunks freed, record back
+ * to the pool or EV_CLOSED for a handle the application still holds; its state reads
+ * CLOSED, as a Linux socket whose TIME-WAIT moved to a timewait sock). When the
+ * record slab is full (maxTimeWait), the connection closes without TIME-WAIT, as
+ * Linux does past tcp_max_tw_buckets (counted: timeWaitExhausted).
+ *
+ * Without the store (dialogue doubles): the Tcb stays in TIME-WAIT with only its
+ * TIME-WAIT timer running.
  */
 export function enterTimeWait(p: usize): void {
   const t = changetype<Tcb>(p);
+  if (twStoreReady()) {
+    if ((t.flags & TF_ACK_NOW) != 0) sendAck(p); // the FIN's ACK, before the Tcb goes
+    t.state = STATE_TIME_WAIT;
+    twCreate(p); // false: slab full (counted) or table refused — no TIME-WAIT then
+    tcbFinish(p);
+    return;
+  }
   t.state = STATE_TIME_WAIT;
   timers.cancel(p + TCB_TIMER_RTX);
   timers.cancel(p + TCB_TIMER_DELACK);

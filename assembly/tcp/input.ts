@@ -17,6 +17,8 @@ import { synSentInput, sendSyn, handshakeDone } from "./connect";
 import { segmentAcceptable, processText } from "./rcv";
 import { ackReceived, tcpOutput, armKeepalive } from "./snd";
 import { tcbFinish, tcbFail, enterTimeWait } from "./close";
+import { twInput, TW_IN_DONE, TW_IN_NEW_SYN } from "./timewait";
+import { isnHintClear } from "./isn";
 import { EV_CONNECTED, E_CONNREFUSED, E_CONNRESET } from "./codes";
 import { timers, nowMs } from "../time/clock";
 import { seqLt, seqLe, seqGt, seqGe } from "../util/seq";
@@ -51,8 +53,25 @@ export function tcpInput(p: usize, len: u32, srcAddr: u32, dstAddr: u32): i32 {
   if (!tcp.verifyChecksum(p, len, srcAddr, dstAddr)) { incDropChecksum(); return TCP_IN_CHECKSUM; }
   if (seg.optMalformed) incOptMalformed(); // HC-04: options after the bad one are absent
   if (seg.wsClamped) incWsClamped(); // RFC 7323 §2.3 "SHOULD log"
-  const h = envLookup(dstAddr, seg.dstPort, srcAddr, seg.srcPort);
-  const tp = h != 0 ? envTcbPtr(h) : 0;
+  let h = envLookup(dstAddr, seg.dstPort, srcAddr, seg.srcPort);
+  let tp = h != 0 ? envTcbPtr(h) : 0;
+  if (tp == 0) {
+    // No control block: a compact TIME-WAIT record may hold the 4-tuple (tcp/timewait.ts).
+    const tw = twInput(seg, srcAddr, dstAddr);
+    if (tw == TW_IN_DONE) return TCP_IN_OK;
+    if (tw == TW_IN_NEW_SYN) {
+      // RFC 6191: the record is gone; the SYN goes to whoever listens on the port now.
+      h = envLookup(dstAddr, seg.dstPort, srcAddr, seg.srcPort);
+      tp = h != 0 ? envTcbPtr(h) : 0;
+      if (tp != 0 && changetype<Tcb>(tp).state == STATE_LISTEN) {
+        listenInput(tp, seg, srcAddr, dstAddr);
+        isnHintClear();
+        return TCP_IN_OK;
+      }
+      isnHintClear();
+      tp = 0;
+    }
+  }
   if (tp == 0 || changetype<Tcb>(tp).state == STATE_CLOSED) {
     // RFC 9293 §3.10.7.1: CLOSED → RST (never in reply to a RST).
     incDropNoEndpoint();

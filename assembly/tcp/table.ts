@@ -196,7 +196,11 @@ export function tableSize(): u32 {
 
 /** Exact 4-tuple lookup among connection, syncache and TIME-WAIT entries: entry handle or 0. */
 export function tableLookup(localAddr: u32, localPort: u16, remoteAddr: u32, remotePort: u16): u32 {
-  const h = hashTuple(localAddr, localPort, remoteAddr, remotePort);
+  return lookupHashed(hashTuple(localAddr, localPort, remoteAddr, remotePort), localAddr, localPort, remoteAddr, remotePort);
+}
+
+@inline
+function lookupHashed(h: u64, localAddr: u32, localPort: u16, remoteAddr: u32, remotePort: u16): u32 {
   let ref = load<u32>(connBuckets + (<usize>connBucketOf(h) << 2));
   const ports = <u32>localPort | (<u32>remotePort << 16);
   while (ref != 0) {
@@ -226,10 +230,57 @@ export function tableLookupListener(localAddr: u32, localPort: u16): u32 {
   return listenerExact(0, localPort);
 }
 
-/** The full demux order: exact 4-tuple, listener on (addr, port), listener on (any, port). */
+/**
+ * SO_REUSEPORT group selection: among the listeners on exactly (localAddr, localPort)
+ * that carry EF_REUSE_PORT, the one at index `h mod n` in chain order (n = group
+ * size), h a keyed hash of the connection's 4-tuple — so a retransmitted SYN finds
+ * the same listener, and a peer cannot aim its connections at one listener. A group
+ * of one (or a listener without EF_REUSE_PORT) is just that listener. Linux
+ * (reuseport_select_sock without BPF) does the same with its own hash; like Linux,
+ * a listener joining or leaving the group remaps the tuples. 0 if none.
+ */
+function listenerPick(localAddr: u32, localPort: u16, h: u64): u32 {
+  const head = load<u32>(lstBuckets + (<usize>(<u32>hashLocal(localAddr, localPort) & lstMask) << 2));
+  let n: u32 = 0;
+  let first: u32 = 0;
+  let ref = head;
+  while (ref != 0) {
+    const e = entryAt(ref - 1);
+    if (e.localAddr == localAddr && e.localPort == localPort) {
+      if (first == 0) {
+        first = ref;
+        if ((e.flags & EF_REUSE_PORT) == 0) return makeEntryHandle(ref - 1);
+      }
+      if ((e.flags & EF_REUSE_PORT) != 0) n++;
+    }
+    ref = e.next;
+  }
+  if (n <= 1) return first == 0 ? 0 : makeEntryHandle(first - 1);
+  // The high half of the tuple hash picks the member (the low bits chose the shard).
+  let k = <u32>((h >> 32) % <u64>n);
+  ref = head;
+  while (ref != 0) {
+    const e = entryAt(ref - 1);
+    if (e.localAddr == localAddr && e.localPort == localPort && (e.flags & EF_REUSE_PORT) != 0) {
+      if (k == 0) return makeEntryHandle(ref - 1);
+      k--;
+    }
+    ref = e.next;
+  }
+  return makeEntryHandle(first - 1); // not reached: n members were counted above
+}
+
+/**
+ * The full demux order: exact 4-tuple, listener on (addr, port), listener on (any,
+ * port); a SO_REUSEPORT group answers with the member the 4-tuple hashes to.
+ */
 export function tableDemux(localAddr: u32, localPort: u16, remoteAddr: u32, remotePort: u16): u32 {
-  const e = tableLookup(localAddr, localPort, remoteAddr, remotePort);
-  return e != 0 ? e : tableLookupListener(localAddr, localPort);
+  const h = hashTuple(localAddr, localPort, remoteAddr, remotePort);
+  const e = lookupHashed(h, localAddr, localPort, remoteAddr, remotePort);
+  if (e != 0) return e;
+  const l = listenerPick(localAddr, localPort, h);
+  if (l != 0 || localAddr == 0) return l;
+  return listenerPick(0, localPort, h);
 }
 
 // --- entries -------------------------------------------------------------------------
@@ -256,6 +307,31 @@ export function entryType(e: u32): u8 {
 /** Owner handle of a live entry, 0 for a bad one. */
 export function entryOwner(e: u32): u32 {
   return slabCheck(entries, e) == OK ? entryAt(handleIndex(e)).owner : 0;
+}
+
+/** Local address of a live entry, 0 for a bad one. */
+export function entryLocalAddr(e: u32): u32 {
+  return slabCheck(entries, e) == OK ? entryAt(handleIndex(e)).localAddr : 0;
+}
+
+/** Remote address of a live entry, 0 for a bad one. */
+export function entryRemoteAddr(e: u32): u32 {
+  return slabCheck(entries, e) == OK ? entryAt(handleIndex(e)).remoteAddr : 0;
+}
+
+/** Local port of a live entry, 0 for a bad one. */
+export function entryLocalPort(e: u32): u16 {
+  return slabCheck(entries, e) == OK ? entryAt(handleIndex(e)).localPort : 0;
+}
+
+/** Remote port of a live entry, 0 for a bad one. */
+export function entryRemotePort(e: u32): u16 {
+  return slabCheck(entries, e) == OK ? entryAt(handleIndex(e)).remotePort : 0;
+}
+
+/** True once tableInit carved the table (callers outside the glue check before use). */
+export function tableReady(): bool {
+  return changetype<usize>(entries) != 0;
 }
 
 /** Flags of a live entry, 0 for a bad one. */
@@ -337,7 +413,9 @@ function fill(index: u32, type: u8, localAddr: u32, localPort: u16, remoteAddr: 
  */
 export function tableInsert(type: u8, localAddr: u32, localPort: u16, remoteAddr: u32, remotePort: u16, owner: u32, flags: u8): u32 {
   if (type != ENTRY_CONN && type != ENTRY_SYNCACHE && type != ENTRY_TIMEWAIT) { setLastError(E_BAD_ARGUMENT); return 0; }
-  if (localPort == 0 || remotePort == 0 || remoteAddr == 0) { setLastError(E_BAD_ARGUMENT); return 0; }
+  // A connection has both ends: localAddr 0 (any) is for listeners only; such an
+  // entry with EF_BOUND would block every bind of its port (break review).
+  if (localPort == 0 || remotePort == 0 || remoteAddr == 0 || localAddr == 0) { setLastError(E_BAD_ARGUMENT); return 0; }
   const h = hashTuple(localAddr, localPort, remoteAddr, remotePort);
   const bucket = connBucketOf(h);
   const headAddr = connBuckets + (<usize>bucket << 2);
@@ -370,6 +448,8 @@ export function tableInsert(type: u8, localAddr: u32, localPort: u16, remoteAddr
  * Inserts a listener on (localAddr, localPort) (localAddr 0 = any). A second
  * listener on the same (address, port) is refused with E_ADDR_IN_USE unless both
  * carry EF_REUSE_PORT. Listeners always occupy their port (EF_BOUND is implied).
+ * Overlaps across addresses (0.0.0.0:80 against A:80) are the bind check's business:
+ * listen() runs tableBindCheck first (glue/api.ts cmdListen, glue/tcp-env.ts insert).
  * Returns the entry handle or 0 with lastError().
  */
 export function tableInsertListener(localAddr: u32, localPort: u16, owner: u32, flags: u8): u32 {

@@ -538,12 +538,10 @@ describe("break: table", () => {
     tableRemove(a);
   });
 
-  // BUG (low): table.ts header says "localAddr 0 = any (listeners only)" and
-  // tableInsert's doc lists "zero address" among the E_BAD_ARGUMENT cases, but only
-  // remoteAddr == 0 is refused (table.ts:371). A connection entry with localAddr 0 is
-  // accepted; inserted with EF_BOUND it then acts as a wildcard in tableBindCheck and
-  // blocks every bind of its port on every local address.
-  xtest("tableInsert refuses a connection/syncache/TIME-WAIT entry with localAddr 0", () => {
+  // Was BUG (low, fixed with issue 6): only remoteAddr == 0 was refused; a connection
+  // entry with localAddr 0 and EF_BOUND then acted as a wildcard in tableBindCheck and
+  // blocked every bind of its port on every local address.
+  test("tableInsert refuses a connection/syncache/TIME-WAIT entry with localAddr 0", () => {
     const e = tableInsert(ENTRY_CONN, 0, 2000, R, 3000, 1, EF_BOUND);
     const rc = lastError();
     if (e != 0) tableRemove(e);

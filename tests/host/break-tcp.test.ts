@@ -950,15 +950,17 @@ test("simultaneous close with crafted FINs: FIN-WAIT-1 → CLOSING → TIME-WAIT
   r.seg({ sport: c.sport, dport: 80, seq: c.sndNxtA, ack: c.rcvNxtA, flags: F.FIN | F.ACK });
   assert.equal(r.core.state(c.h), ST.CLOSING);
   r.seg({ sport: c.sport, dport: 80, seq: c.sndNxtA + 1, ack: c.rcvNxtA + 1, flags: F.ACK });
-  assert.equal(r.core.state(c.h), ST.TIME_WAIT);
+  // Issue 6: a compact record keeps TIME-WAIT; the handle still held reads CLOSED.
+  assert.equal(r.core.gauges().timeWait, 1);
+  assert.equal(r.core.state(c.h), ST.CLOSED);
   const t0 = r.now;
   r.seg({ sport: c.sport, dport: 80, seq: c.sndNxtA + 1, flags: F.RST });
-  assert.equal(r.core.state(c.h), ST.TIME_WAIT, "RST ignored in TIME-WAIT");
+  assert.equal(r.core.gauges().timeWait, 1, "RST ignored in TIME-WAIT");
   assert.ok(r.stats().tcp_rstIgnoredTimeWait >= 1n);
   r.advance(2900);
-  assert.equal(r.core.state(c.h), ST.TIME_WAIT);
+  assert.equal(r.core.gauges().timeWait, 1);
   r.advance(200);
-  assert.notEqual(r.core.state(c.h), ST.TIME_WAIT, `TIME-WAIT over after ${(r.now - t0) / 1000n} ms`);
+  assert.equal(r.core.gauges().timeWait, 0, `TIME-WAIT over after ${(r.now - t0) / 1000n} ms`);
   assert.equal(r.core.close(c.h), 0);
   control(r, l);
   r.advance(5000);
@@ -1427,6 +1429,11 @@ test("a SYN for a 4-tuple in TIME-WAIT (B closed first): no trap; once TIME-WAIT
   const out = acksOf(r.take(), 43000);
   assert.ok(out.length <= 1);
   if (out.length) assert.ok(out[0].flags === F.ACK || out[0].flags === (F.SYN | F.ACK), `reply flags ${out[0].flags}`);
+  // Issue 6 (RFC 6191, as Linux): a SYN above RCV.NXT ends TIME-WAIT and opens a new
+  // connection; complete it so the accept loop below releases it.
+  if (out.length && out[0].flags === (F.SYN | F.ACK)) {
+    r.seg({ sport: 43000, dport: 80, seq: c.sndNxtA + 100001, ack: out[0].seq + 1, flags: F.ACK });
+  }
   r.advance(4000);
   r.take(); r.takeEvents();
   for (;;) { const h = r.core.accept(l); if (!h) break; r.core.abort(h); }
