@@ -413,12 +413,13 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
     const quietEnd = clock.nowUs() + o.timeWaitMs * 1000 + 1.5e6;
     while (clock.nowUs() < quietEnd) {
       step();
-      if (xa.gauge(0) === 0n && xb.gauge(0) === 1n && xa.gauge(8) === 0n && xb.gauge(8) === 0n) break;
+      // Timers left: one per ARP cache entry (the neighbour's), none per connection.
+      if (xa.gauge(0) === 0n && xb.gauge(0) === 1n && xa.gauge(8) === xa.gauge(11) && xb.gauge(8) === xb.gauge(11)) break;
     }
     residual = {
       endpointsA: Number(xa.gauge(0)), endpointsB: Number(xb.gauge(0)) - 1,
       chunksInUse: Number(xa.gauge(4)) + Number(xb.gauge(4)),
-      timersActive: Number(xa.gauge(8)) + Number(xb.gauge(8)),
+      timersActive: Number(xa.gauge(8) - xa.gauge(11)) + Number(xb.gauge(8) - xb.gauge(11)),
       heapMovedA: A.heapTop() !== heapA0, heapMovedB: B.heapTop() !== heapB0,
     };
   }

@@ -1,0 +1,70 @@
+// CI smoke test of `ustack bench` (issue 8): a short pair-mode run completes and reports
+// sane, non-zero figures. Never a timing assertion: CPS and latencies are only checked
+// for being present, positive and consistent with each other.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { runPair } from "../../host/bench/pair.ts";
+import { parseBenchArgs, BenchUsageError } from "../../host/cli/bench.ts";
+import { coreSkipReason } from "./stack-kit.ts";
+
+const bin = fileURLToPath(new URL("../../../bin/ustack.js", import.meta.url));
+const skip = await coreSkipReason();
+
+test("bench: pair mode, 3000 connections, through the API: every connection completes, histograms filled, resources back", { skip }, async () => {
+  const r = await runPair({
+    connections: 3000, concurrency: 50, durationS: 0, warmupS: 0.2, payload: 64,
+    useTimerWheel: true, shards: 256, timeWaitMs: 50, checkResidual: true,
+  });
+  assert.equal(r.errors, 0, JSON.stringify(r.errorCodes));
+  assert.ok(r.completed >= 3000, `completed ${r.completed}`);
+  assert.ok(r.cps > 0 && Number.isFinite(r.cps));
+  // Every measured connection did one handshake on each side, except the ≤ concurrency ones
+  // whose handshake fell in the warm-up (the histograms are reset when measuring starts).
+  assert.ok(r.handshake.total >= 3000 - 50 && r.connect.total >= 3000 - 50, `handshake ${r.handshake.total} connect ${r.connect.total}`);
+  const hs = r.handshake.percentiles();
+  assert.ok(hs.p50 > 0 && hs.p50 <= hs.p99 && hs.p99 <= hs.p999 && hs.p999 <= hs.max, JSON.stringify(hs));
+  assert.equal(r.request.total, r.completed);
+  assert.ok(r.memoryPerConnectionBytes > 0 && r.memoryPerConnectionBytes < 4096);
+  assert.ok(r.timerExpiries > 0, "TIME-WAIT timers fired");
+  assert.ok(r.timerProbeNsPerPair > 0);
+  assert.ok(r.peakRssBytes > 0);
+  assert.deepEqual(r.residual, { endpointsA: 0, endpointsB: 0, chunksInUse: 0, timersActive: 0, heapMovedA: false, heapMovedB: false });
+});
+
+test("bench: the V1 timer list and one shard run the same workload", { skip }, async () => {
+  const r = await runPair({ connections: 500, concurrency: 20, durationS: 0, warmupS: 0, payload: 200, useTimerWheel: false, shards: 1, timeWaitMs: 20 });
+  assert.equal(r.errors, 0, JSON.stringify(r.errorCodes));
+  assert.ok(r.completed >= 500 && r.handshake.total >= 500);
+});
+
+test("bench: `ustack bench --json` prints the issue-8 keys", { skip }, () => {
+  const p = spawnSync(process.execPath, [bin, "bench", "--connections", "2000", "--concurrency", "20", "--warmup", "0.2", "--json"], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(p.status, 0, p.stdout + p.stderr);
+  const j = JSON.parse(p.stdout);
+  for (const k of ["cps", "cpsSamples", "handshakeUs", "connectUs", "memoryPerConnectionBytes", "timerSharePct", "peakRssBytes", "errors"]) assert.ok(k in j, `key ${k}`);
+  for (const k of ["p50", "p99", "p999"]) {
+    assert.ok(j.handshakeUs[k] > 0, `handshakeUs.${k}`);
+    assert.ok(j.connectUs[k] > 0, `connectUs.${k}`);
+  }
+  assert.ok(j.cps > 0 && j.memoryPerConnectionBytes > 0 && j.peakRssBytes > 0 && j.timerSharePct > 0);
+  assert.equal(j.errors, 0);
+  assert.ok(Array.isArray(j.cpsSamples));
+});
+
+test("bench: option errors exit 2 with the reason", () => {
+  assert.throws(() => parseBenchArgs(["--concurrency", "0"]), BenchUsageError);
+  assert.throws(() => parseBenchArgs(["--timer", "heap"]), /wheel or list/);
+  assert.throws(() => parseBenchArgs(["--shards", "3"]), /power of two/);
+  assert.throws(() => parseBenchArgs(["--mode", "tun"]), /--mode/);
+  assert.throws(() => parseBenchArgs(["--sweep", "--soak"]), /exclude/);
+  assert.throws(() => parseBenchArgs(["--bogus"]), /unknown option/);
+  assert.throws(() => parseBenchArgs(["--duration"]), /needs a value/);
+  assert.equal(parseBenchArgs(["--soak"]).connections, 1_000_000);
+  assert.equal(parseBenchArgs([]).concurrency, 100);
+  const p = spawnSync(process.execPath, [bin, "bench", "--payload", "-1"], { encoding: "utf8", timeout: 30_000 });
+  assert.equal(p.status, 2);
+  assert.match(p.stdout, /--payload must be/);
+});
