@@ -4,8 +4,12 @@ export type { CoreExports, ModuleFlavor } from "./loader.ts";
 export { runtime } from "./runtime/index.ts";
 
 // Links (host/link/): the devices the tick loop moves frames through.
-export { createMemoryPair, MemoryLink, Prng } from "./link/memory.ts";
-export type { FaultOptions, MemoryPairOptions, MemoryPair } from "./link/memory.ts";
+export { createMemoryPair, MemoryLink } from "./link/memory.ts";
+export type { MemoryPairOptions, MemoryPair } from "./link/memory.ts";
+export { Prng, FaultQueue, checkFaults } from "./link/faults.ts";
+export type { FaultOptions, DirectionStats, CheckedFaults } from "./link/faults.ts";
+export { ImpairLink } from "./link/impair.ts";
+export type { ImpairOptions, ImpairStats } from "./link/impair.ts";
 export { TapLink } from "./link/tap.ts";
 export type { TapOptions } from "./link/tap.ts";
 export { PacketLink } from "./link/packet.ts";

@@ -3,6 +3,7 @@
 // their parsers. Addresses used with these come from 198.18.0.0/15 only (SPEC §7).
 
 import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { haveIp, parseIpv4 } from "../../host/netns.ts";
 import { ffiUnavailableReason } from "../../host/runtime/ffi.ts";
 import { type Link } from "../../host/link/link.ts";
@@ -195,4 +196,32 @@ export async function awaitFrame<T>(link: Link, match: (f: Uint8Array, len: numb
   }
   const summary = seen.map((f) => `${f.length}B type 0x${((f[12] << 8) | f[13]).toString(16)}`).join(", ");
   throw new Error(`no matching frame within bounds (${seen.length} frames seen: ${summary || "none"})`);
+}
+
+/**
+ * Whether this kernel can run `tc qdisc ... netem` (CONFIG_NET_SCH_NETEM): tried on a
+ * dummy device in a throw-away namespace (never on the host's interfaces). Returns null
+ * when netem works, or the reason it does not (tc's message). Needs root and iproute2;
+ * every command is time-limited and the namespace is deleted in all cases.
+ */
+export function netemUnavailableReason(): string | null {
+  const ns = `unp${process.pid % 100000}`;
+  const run = (args: string[]) => spawnSync(args[0], args.slice(1), { encoding: "utf8", timeout: 10_000 });
+  run(["ip", "netns", "delete", ns]);
+  try {
+    const add = run(["ip", "netns", "add", ns]);
+    if (add.status !== 0) return `cannot create a probe namespace: ${(add.stderr || String(add.error)).trim()}`;
+    const dummy = run(["ip", "-n", ns, "link", "add", "unp0", "type", "dummy"]);
+    // No dummy driver: probe on a veth end instead.
+    const dev = dummy.status === 0 ? "unp0" : "unpa";
+    if (dummy.status !== 0) {
+      const veth = run(["ip", "-n", ns, "link", "add", "unpa", "type", "veth", "peer", "name", "unpb"]);
+      if (veth.status !== 0) return `cannot create a probe device: ${(veth.stderr || String(veth.error)).trim()}`;
+    }
+    const tc = run(["tc", "-n", ns, "qdisc", "add", "dev", dev, "root", "netem", "delay", "1ms"]);
+    if (tc.error) return `tc: ${tc.error.message}`;
+    return tc.status === 0 ? null : (tc.stderr || `tc exit ${tc.status}`).trim();
+  } finally {
+    run(["ip", "netns", "delete", ns]);
+  }
 }
