@@ -51,6 +51,15 @@ export interface StackOptions {
   maxTimeWait?: number;
   /** TIME-WAIT duration in ms (default 60 000; SPEC §5 allows milliseconds for tests). */
   timeWaitMs?: number;
+  /** Default of listen's reuseAddress (SO_REUSEADDR: bind over a port held only by TIME-WAIT; default false). */
+  reuseAddress?: boolean;
+  /** Default of listen's reusePort (SO_REUSEPORT: listeners share a port, SYNs spread by hash; default false). */
+  reusePort?: boolean;
+  /** Default of connect's twReuse (Linux tcp_tw_reuse: take a TIME-WAIT 4-tuple when timestamps make it safe; default false). */
+  twReuse?: boolean;
+  /** Ephemeral port range (default 49152–65535, SPEC §5). */
+  ephemeralLow?: number;
+  ephemeralHigh?: number;
   /** Connection-table shards, a power of two 1..256 (default 256). */
   shards?: number;
   chunkCount?: number;
@@ -118,7 +127,7 @@ const KNOWN_OPTIONS = new Set([
   "link", "ipv4", "gateway", "mac", "mtu", "maxConnections", "maxListeners", "syncacheEntries",
   "maxTimeWait", "timeWaitMs", "shards", "chunkCount", "chunkSize", "rxSlots", "txSlots", "slotSize",
   "eventRingSize", "useTimerWheel", "arpEntries", "arpPending", "reasmSlots", "reasmMaxBytes", "secret",
-  "clock", "mode", "flavor", "wasm",
+  "clock", "mode", "flavor", "wasm", "reuseAddress", "reusePort", "twReuse", "ephemeralLow", "ephemeralHigh",
 ]);
 
 interface Checked {
@@ -199,6 +208,16 @@ export function checkStackOptions(options: StackOptions): Checked {
     throw new RangeError(`ustack: option slotSize ${slot} holds frames up to ${slot - 16} bytes; the link needs ${link.maxFrameLen} (MTU ${link.mtu})`);
   }
   const timeWaitMs = intOption(o, "timeWaitMs", 0, 0xffffffff);
+  for (const k of ["reuseAddress", "reusePort", "twReuse"] as const) {
+    if (options[k] !== undefined && typeof options[k] !== "boolean") throw new TypeError(`ustack: option ${k} must be a boolean`);
+  }
+  const ephemeralLow = intOption(o, "ephemeralLow", 1, 65535);
+  const ephemeralHigh = intOption(o, "ephemeralHigh", 1, 65535);
+  if ((ephemeralLow ?? 49152) > (ephemeralHigh ?? 65535)) {
+    throw new RangeError(`ustack: options ephemeralLow..ephemeralHigh must be a non-empty range (got ${ephemeralLow ?? 49152}..${ephemeralHigh ?? 65535})`);
+  }
+  if (ephemeralLow !== undefined) config.ephemeralLow = ephemeralLow;
+  if (ephemeralHigh !== undefined) config.ephemeralHigh = ephemeralHigh;
   const clock = options.clock ?? realClock;
   if (typeof clock.nowUs !== "function") throw new TypeError("ustack: option clock must have nowUs()");
   const mode = options.mode ?? (clock instanceof VirtualClock ? "manual" : "loop");
@@ -282,6 +301,7 @@ export class Stack {
     let ctx: NetContext | null = null;
     const driver = new Driver(core, options.link, c.clock, (t, h, a0, a1) => ctx?.onEvent(t, h, a0, a1), c.mode);
     ctx = new NetContext(tcp, driver, c.addr, u32ToIpv4(c.addr));
+    ctx.portOptions = { reuseAddress: options.reuseAddress ?? false, reusePort: options.reusePort ?? false, twReuse: options.twReuse ?? false };
     const stack = new Stack(core, tcp, driver, ctx, c);
     exports.linkUp(); // gratuitous ARP (a full TX ring only loses the announcement)
     driver.flushTx();

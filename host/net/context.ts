@@ -24,6 +24,11 @@ export class NetContext {
   private readonly handles = new Map<number, CoreEventTarget>();
   /** Set by Stack.close(): no new sockets or servers. */
   closing = false;
+  /**
+   * Stack-wide defaults for the bind options (Stack.create reuseAddress / reusePort /
+   * twReuse; SPEC §5), as PORT_OPT bits for the port argument of listen/connect.
+   */
+  portOptions = { reuseAddress: false, reusePort: false, twReuse: false };
 
   constructor(
     readonly tcp: TcpCore,

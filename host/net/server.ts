@@ -26,9 +26,15 @@ export interface ListenOptions {
   host?: string;
   backlog?: number;
   exclusive?: boolean;
+  /** SO_REUSEPORT (Node ≥ 22.12 names it so): listeners with it share the port; SYNs spread by 4-tuple hash. Default: the stack's reusePort. */
+  reusePort?: boolean;
+  /** ustack extension, SO_REUSEADDR: bind over a port held only by TIME-WAIT. Default: the stack's reuseAddress. */
+  reuseAddress?: boolean;
 }
 
 const DEFAULT_BACKLOG = 511;
+// Option bits of the port argument (host/abi.ts PORT_OPT; assembly/glue/api.ts).
+import { PORT_OPT } from "../abi.ts";
 
 export class Server extends EventEmitter implements CoreEventTarget {
   listening = false;
@@ -71,7 +77,10 @@ export class Server extends EventEmitter implements CoreEventTarget {
     if (addr !== 0 && addr !== this.ctx.addr) { fail(systemError("EADDRNOTAVAIL", "listen", host, port)); return this; }
     if (this.ctx.closing) { fail(systemError("EINVAL", "listen", host, port)); return this; }
     const t = this.ctx.tcp;
-    const h = t.listen(addr, port, backlog);
+    const po = this.ctx.portOptions;
+    const opts = ((o.reuseAddress ?? po.reuseAddress) ? PORT_OPT.REUSE_ADDR : 0) |
+      ((o.reusePort ?? po.reusePort) ? PORT_OPT.REUSE_PORT : 0);
+    const h = t.listen(addr, (port | opts) >>> 0, backlog);
     if (h < 0) {
       fail(systemError(-h, "listen", host, port));
       return this;

@@ -29,6 +29,7 @@ import {
 } from "./core.ts";
 import type { NetContext, CoreEventTarget } from "./context.ts";
 import { systemError, argumentError } from "../errors.ts";
+import { PORT_OPT } from "../abi.ts";
 import type { TimerHandle } from "../driver.ts";
 
 export interface SocketConstructorOptions {
@@ -45,6 +46,8 @@ export interface SocketConnectOptions {
   host?: string;
   localAddress?: string;
   localPort?: number;
+  /** ustack extension (Linux tcp_tw_reuse): the 4-tuple may come from TIME-WAIT when timestamps make it safe. Default: the stack's twReuse. */
+  twReuse?: boolean;
   /** Idle timeout in ms (socket.setTimeout). */
   timeout?: number;
   noDelay?: boolean;
@@ -173,7 +176,10 @@ export class Socket extends Duplex {
     }
     const localPort = o.localPort === undefined ? 0 : checkPort(o.localPort, true, "localPort");
     const t = this.ctx.tcp;
-    const h = t.connect(localAddr === 0 ? this.ctx.addr : localAddr, localPort, ipv4ToU32(host), port);
+    const po = this.ctx.portOptions;
+    const opts = (po.reuseAddress ? PORT_OPT.REUSE_ADDR : 0) | (po.reusePort ? PORT_OPT.REUSE_PORT : 0) |
+      ((o.twReuse ?? po.twReuse) ? PORT_OPT.TW_REUSE : 0);
+    const h = t.connect(localAddr === 0 ? this.ctx.addr : localAddr, (localPort | opts) >>> 0, ipv4ToU32(host), port);
     if (h < 0) {
       fail(systemError(-h, "connect", host, port));
       return this;
