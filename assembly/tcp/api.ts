@@ -10,7 +10,7 @@ import {
 } from "./tcb";
 import {
   STATE_CLOSED, STATE_LISTEN, STATE_SYN_SENT, STATE_SYN_RECEIVED, STATE_ESTABLISHED,
-  STATE_FIN_WAIT_1, STATE_FIN_WAIT_2, STATE_CLOSE_WAIT, STATE_LAST_ACK, isSynchronized, receiveClosed,
+  STATE_FIN_WAIT_1, STATE_FIN_WAIT_2, STATE_CLOSE_WAIT, STATE_LAST_ACK, STATE_TIME_WAIT, isSynchronized, receiveClosed,
 } from "./state";
 import {
   envTcbAlloc, envTcbPtr, envTcbFree, envTableInsert, envTableRemove, envSndAppend, envRcvRead,
@@ -21,7 +21,7 @@ import { sendSyn, scaleFor, tsOffsetFor } from "./connect";
 import { tcpOutput, armRtx, armKeepalive } from "./snd";
 import { tcbFinish } from "./close";
 import { isnFor, choosePort, isnHintClear } from "./isn";
-import { twHolds, twTakeOver } from "./timewait";
+import { twHolds, twTakeOver, twStoreReady, twCreate } from "./timewait";
 import {
   E_NOTCONN, E_BAD_STATE, E_NO_PORT, E_AGAIN, E_PIPE, E_NO_PENDING,
 } from "./codes";
@@ -230,6 +230,14 @@ export function tcpClose(h: u32): i32 {
   if (s == STATE_SYN_SENT) { tcbFinish(p); return 0; }
   if (envRcvLen(p) > 0 && isSynchronized(s)) {
     sendRstFor(p);
+    tcbFinish(p);
+    return 0;
+  }
+  if (s == STATE_TIME_WAIT && twStoreReady()) {
+    // The application lets go of a connection already in TIME-WAIT: a compact record
+    // takes over (a full timeWaitMs from now; close.ts enterTimeWait), the Tcb goes.
+    timers.cancel(p + TCB_TIMER_TW);
+    twCreate(p); // false: slab full (counted), no TIME-WAIT then
     tcbFinish(p);
     return 0;
   }

@@ -80,20 +80,21 @@ export function tcbFail(p: usize, code: i32): void {
  * Enter TIME-WAIT (RFC 9293 §3.10.7.4 eighth step) for timeWaitMs (2×MSL,
  * configurable; SPEC §5).
  *
- * With the record store (the integrated stack): the ACK owed for the peer's FIN goes
- * out first, a compact record (tcp/timewait.ts) takes the 4-tuple, and the Tcb is
- * finished like any closed connection (timers cancelled, chunks freed, record back
- * to the pool or EV_CLOSED for a handle the application still holds; its state reads
- * CLOSED, as a Linux socket whose TIME-WAIT moved to a timewait sock). When the
+ * With the record store (the integrated stack) and a handle the application has
+ * closed: the ACK owed for the peer's FIN goes out first, a compact record
+ * (tcp/timewait.ts) takes the 4-tuple, and the Tcb is finished like any closed
+ * connection (timers cancelled, chunks freed, record back to the pool). When the
  * record slab is full (maxTimeWait), the connection closes without TIME-WAIT, as
  * Linux does past tcp_max_tw_buckets (counted: timeWaitExhausted).
  *
- * Without the store (dialogue doubles): the Tcb stays in TIME-WAIT with only its
- * TIME-WAIT timer running.
+ * Otherwise (the application still holds the handle — it may have unread data and
+ * EOF to read — or no store: the dialogue doubles) the Tcb stays in TIME-WAIT with
+ * only its TIME-WAIT timer running; close() then moves it to a compact record
+ * (tcp/api.ts tcpClose). Linux keeps the user's socket readable in the same case.
  */
 export function enterTimeWait(p: usize): void {
   const t = changetype<Tcb>(p);
-  if (twStoreReady()) {
+  if (twStoreReady() && (t.flags & TF_DETACHED) != 0) {
     if ((t.flags & TF_ACK_NOW) != 0) sendAck(p); // the FIN's ACK, before the Tcb goes
     t.state = STATE_TIME_WAIT;
     twCreate(p); // false: slab full (counted) or table refused — no TIME-WAIT then

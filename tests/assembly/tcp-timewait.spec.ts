@@ -7,7 +7,7 @@ import * as k from "./tcp-kit";
 import { rin, rout, tmpl, inject, next, pending, drain, advance, listener, handshake } from "./tcp-kit";
 import { TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST, TCP_FLAG_FIN, TCP_FLAG_PSH } from "../../assembly/wire/tcp";
 import { tcpAccept, tcpState, tcpClose, tcpOpen, tcpConnect } from "../../assembly/tcp/api";
-import { STATE_ESTABLISHED, STATE_FIN_WAIT_2, STATE_CLOSED } from "../../assembly/tcp/state";
+import { STATE_ESTABLISHED, STATE_FIN_WAIT_2, STATE_CLOSED, STATE_TIME_WAIT } from "../../assembly/tcp/state";
 import { setTimeWaitMs, setEphemeralRange, statRstIgnoredTimeWait, statPawsDropped } from "../../assembly/tcp/config";
 import { EV_CLOSED, E_NO_PORT } from "../../assembly/tcp/codes";
 import {
@@ -131,7 +131,7 @@ describe("compact records (IT-TCP-3)", () => {
     twTeardown();
   });
 
-  test("a handle the application still holds reads CLOSED (EV_CLOSED) while the record keeps TIME-WAIT", () => {
+  test("a handle the application still holds keeps its Tcb in TIME-WAIT (data readable); close() moves it to a record", () => {
     twSetup();
     const l = listener();
     const c = handshake(l, 1000);
@@ -139,11 +139,16 @@ describe("compact records (IT-TCP-3)", () => {
     // half-close only: the application keeps the handle
     expect(k.tcbOf(c).state).toBe(STATE_ESTABLISHED);
     tcpStateAfterShutdown(c, 1000, iss);
-    expect(twCount()).toBe(1);
-    expect(tcpState(c)).toBe(STATE_CLOSED);
-    expect(k.findEvent(EV_CLOSED)).toBeGreaterThanOrEqual(0);
+    expect(twCount()).toBe(0);
+    expect(tcpState(c)).toBe(STATE_TIME_WAIT);
+    expect(k.findEvent(EV_CLOSED)).toBe(-1);
+    advance(300);
     expect(tcpClose(c)).toBe(0);
     expect(k.inUseCount()).toBe(1);
+    expect(twCount()).toBe(1, "the record took over");
+    expect(timers.active).toBe(1);
+    advance(TW_MS - 1);
+    expect(twCount()).toBe(1, "a full timeWaitMs from close()");
     advance(TW_MS);
     expect(twCount()).toBe(0);
     twTeardown();
