@@ -1,6 +1,6 @@
 // TAP modes of `ustack bench` (root, iproute2; addresses in 198.18.0.0/15 only):
 //
-//   tap-server: namespace ustack-bench-<pid> with TAP ubench0 (kernel side 198.18.0.1/24);
+//   tap-server: namespace ubench<pid> with TAP ubench0 (kernel side 198.18.0.1/24);
 //               the stack (198.18.0.2) serves the ping-pong on port 7000 in this process
 //               (loop-mode driver: poll(2) off the JS thread when idle); K kernel client
 //               processes (kernel-peer.js client, `ip netns exec`) share the concurrency.
@@ -63,7 +63,7 @@ function collect(p: ChildProcess): Promise<string> {
 
 export async function runTap(a: TapArgs, progress: (label: string, f: number, extra: string) => void): Promise<TapResult> {
   if (process.getuid?.() !== 0) throw new Error(`--mode ${a.mode} needs root (a network namespace and a TAP device); pair mode needs nothing`);
-  const ns = `ustack-bench-${process.pid}`;
+  const ns = `ubench${process.pid % 100000}`;
   const tns = await createTapNamespace({ ns, tap: "ubench0", kernelCidr: `${KERNEL_IP}/24`, link: { mac: "02:00:5e:00:00:02" } });
   const children: ChildProcess[] = [];
   try {
@@ -200,6 +200,7 @@ export async function runTap(a: TapArgs, progress: (label: string, f: number, ex
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       memoryPerConnectionBytes: snap.memory.bytesPerConnection, snapshots: [snap],
     });
+    if (process.env.USTACK_BENCH_DEBUG) console.error(Object.entries(snap.stats).filter(([, v]) => v !== 0), snap.gauges);
     const histograms: TapResult["histograms"] = a.mode === "tap-server"
       ? [["server handshake (module)", "#d62728", handshake], ["kernel client connect", "#2ca02c", kernelConnect]]
       : [["client connect (module)", "#2ca02c", connect], ["request", "#9467bd", request$]];
