@@ -1,6 +1,7 @@
 // Adversarial review of issue 3: slabs and handles, endpoint pool, chunk queues,
 // rings under hostile host-written headers, connection table, config extremes.
-// Tests that pass document a property that holds; `xtest` + "BUG:" reproduces a defect.
+// Every test documents a property that holds; "Was BUG" marks one that reproduced a
+// defect before its fix (none is skipped any more).
 
 import {
   Slab, slabCarve, slabAcquire, slabRelease, slabCheck, slabHandleAt, makeHandle, GEN_MAX, INDEX_MASK,
