@@ -31,7 +31,7 @@ test("ustack --help on every command; usage errors exit 2 with the reason", () =
     [["netns", "sideways"], /expected "up" or "down"/],
     [["netns", "up", "--kernel-ip", "10.0.0.1/24"], /outside 198\.18\.0\.0\/15/],
     [["frobnicate"], /unknown command "frobnicate"/],
-    [["bench"], /Not implemented yet/],
+    [["bench", "--bogus"], /unknown option --bogus/],
   ];
   for (const [args, re] of cases) {
     const r = cli(...args);
