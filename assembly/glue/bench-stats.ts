@@ -37,6 +37,16 @@ export function benchTimersExpired(): u64 {
   return stackReady() ? timers.totalExpired : 0;
 }
 
+/** Timer schedule() calls since init (0 before init). */
+export function benchTimersScheduled(): u64 {
+  return stackReady() ? timers.totalScheduled : 0;
+}
+
+/** Cancels of active timers since init (0 before init). */
+export function benchTimersCancelled(): u64 {
+  return stackReady() ? timers.totalCancelled : 0;
+}
+
 /** A private idle node for the probe; never left linked. */
 const probeNode: usize = memory.data(<i32>TIMER_NODE_SIZE, 8);
 let probeReady = false;

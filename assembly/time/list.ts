@@ -24,6 +24,8 @@ export class TimerList {
   elapsed: u64;
   active: u32 = 0;
   totalExpired: u64 = 0;
+  totalScheduled: u64 = 0;
+  totalCancelled: u64 = 0;
   readonly last: TickCounts = new TickCounts();
   handler: TimerHandler;
   private advancing: bool = false;
@@ -37,6 +39,7 @@ export class TimerList {
   schedule(p: usize, delay: u64): void {
     const n = changetype<TimerNode>(p);
     if (n.level != LEVEL_IDLE) this.cancel(p);
+    this.totalScheduled++;
     if (delay == 0) delay = 1;
     else if (delay > MAX_DELAY) delay = MAX_DELAY;
     const now = this.elapsed;
@@ -56,8 +59,13 @@ export class TimerList {
   }
 
   cancel(p: usize): void {
+    if (changetype<TimerNode>(p).level == LEVEL_IDLE) return;
+    this.unlinkNode(p);
+    this.totalCancelled++;
+  }
+
+  private unlinkNode(p: usize): void {
     const n = changetype<TimerNode>(p);
-    if (n.level == LEVEL_IDLE) return;
     const prev = n.prev, next = n.next;
     if (prev != 0) changetype<TimerNode>(prev).next = next; else this.head = next;
     if (next != 0) changetype<TimerNode>(next).prev = prev; else this.tail = prev;
@@ -82,7 +90,7 @@ export class TimerList {
       const e = changetype<TimerNode>(p).expiresAt;
       if (e - this.elapsed > t - this.elapsed) break;
       this.elapsed = e;
-      this.cancel(p);
+      this.unlinkNode(p);
       this.last.expired++;
       this.totalExpired++;
       this.handler(p);

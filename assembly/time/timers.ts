@@ -60,6 +60,15 @@ export class Timers {
     return this.useWheel ? changetype<TimerWheel>(this.wheel).totalExpired : changetype<TimerList>(this.list).totalExpired;
   }
 
+  get totalScheduled(): u64 {
+    return this.useWheel ? changetype<TimerWheel>(this.wheel).totalScheduled : changetype<TimerList>(this.list).totalScheduled;
+  }
+
+  /** Cancels of active timers (cancels of idle nodes are free and not counted). */
+  get totalCancelled(): u64 {
+    return this.useWheel ? changetype<TimerWheel>(this.wheel).totalCancelled : changetype<TimerList>(this.list).totalCancelled;
+  }
+
   /** {expired, cascaded} of the last tick()/tickTo(). */
   get last(): TickCounts {
     return this.useWheel ? changetype<TimerWheel>(this.wheel).last : changetype<TimerList>(this.list).last;

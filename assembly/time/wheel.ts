@@ -74,6 +74,9 @@ export class TimerWheel {
   /** Totals since construction (stats). */
   totalExpired: u64 = 0;
   totalCascaded: u64 = 0;
+  /** schedule() calls and cancels of active nodes since construction (timer-cost census). */
+  totalScheduled: u64 = 0;
+  totalCancelled: u64 = 0;
   /** True while tick()/tickTo() runs: a handler's own tick()/tickTo() is refused. */
   private advancing: bool = false;
   /** tick()/tickTo() calls refused because a handler made them (time only moves from outside). */
@@ -208,6 +211,7 @@ export class TimerWheel {
     else if (delay > MAX_DELAY) delay = MAX_DELAY;
     this.link(p, this.elapsed + delay);
     this.active++;
+    this.totalScheduled++;
   }
 
   /** Disarms node `p`; a no-op when it is idle. O(1). */
@@ -215,6 +219,7 @@ export class TimerWheel {
     if (changetype<TimerNode>(p).level == LEVEL_IDLE) return;
     this.unlink(p);
     this.active--;
+    this.totalCancelled++;
   }
 
   /** Advances one tick, firing what is due. Returns the number of timers fired. */

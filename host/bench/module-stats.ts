@@ -16,7 +16,7 @@ export interface ModuleSnapshot {
 /** Names of the module's benchmark exports (glue/bench-stats.ts). */
 export const BENCH_EXPORTS = [
   "benchHistAddr", "benchHistBuckets", "benchHistSubBits", "benchHistReset", "benchTimersExpired",
-  "benchTimerProbe", "benchTimeWaitCount", "benchTimeWaitBytes",
+  "benchTimerProbe", "benchTimeWaitCount", "benchTimeWaitBytes", "benchTimersScheduled", "benchTimersCancelled",
 ] as const;
 
 export class ModuleStats {

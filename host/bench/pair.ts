@@ -109,6 +109,8 @@ export interface PairResult {
   b: ModuleSnapshot;
   /** Timer expiries and ns per schedule+cancel measured on the live queues. */
   timerExpiries: number;
+  /** Measured schedules + cancels (of active timers) of both stacks. */
+  timerOps: number;
   timerProbeNsPerPair: number;
   peakRssBytes: number;
   memoryPerConnectionBytes: number;
@@ -339,6 +341,8 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
   xb.benchHistReset(0xff);
   const expiredA0 = Number(xa.benchTimersExpired());
   const expiredB0 = Number(xb.benchTimersExpired());
+  const opsA0 = Number(xa.benchTimersScheduled()) + Number(xa.benchTimersCancelled());
+  const opsB0 = Number(xb.benchTimersScheduled()) + Number(xb.benchTimersCancelled());
   measuring = true;
   const cpu0 = process.cpuUsage();
   const start = clock.nowUs();
@@ -391,6 +395,10 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
 
   // Timers: expiries during the measurement; ns per schedule+cancel on the live queues.
   const timerExpiries = Number(xa.benchTimersExpired()) - expiredA0 + Number(xb.benchTimersExpired()) - expiredB0;
+  // Schedules + cancels of active timers during the measurement, both stacks (read
+  // before the probe below, which would add its own).
+  const timerOps = Number(xa.benchTimersScheduled()) + Number(xa.benchTimersCancelled()) - opsA0
+    + Number(xb.benchTimersScheduled()) + Number(xb.benchTimersCancelled()) - opsB0;
   const probeN = 200_000;
   const p0 = performance.now();
   xa.benchTimerProbe(probeN, 120_000);
@@ -442,6 +450,7 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
     a,
     b,
     timerExpiries,
+    timerOps,
     timerProbeNsPerPair,
     peakRssBytes: Math.max(peakRss, maxRss),
     memoryPerConnectionBytes: a.memory.bytesPerConnection ?? 0,

@@ -75,6 +75,7 @@ export interface StackRunLike {
   peakRssBytes: number;
   memoryPerConnectionBytes?: number;
   timerExpiries?: number;
+  timerOps?: number;
   timerProbeNsPerPair?: number;
   timeWaitCount?: number;
   timeWaitBytes?: number;
@@ -83,7 +84,7 @@ export interface StackRunLike {
 
 export function runReport(mode: string, r: StackRunLike): RunReport {
   const ts = r.timerExpiries !== undefined && r.timerProbeNsPerPair !== undefined
-    ? timerShare(r.completed, r.cpuS, r.timerExpiries, r.timerProbeNsPerPair) : null;
+    ? timerShare(r.completed, r.cpuS, r.timerExpiries, r.timerProbeNsPerPair, r.timerOps) : null;
   const rd = r.snapshots ? retransmitsAndDrops(...r.snapshots) : null;
   const samples = r.cpsSamples.map((c) => round(c));
   return {

@@ -8,9 +8,10 @@
 //   costed as one schedule+cancel pair (docs/benchmarks.md issue 2: a wheel expiry
 //   costs 30–37 ns at 100 k–1 M timers, a schedule+cancel pair 33–52 ns).
 // - expiries per connection: measured (the timer service's expiry counter, both stacks).
-// - schedules and cancels per connection: the census below, read off the TCP code path
-//   of one ping-pong connection (the timer facade keeps no schedule/cancel counters;
-//   cancels of idle nodes — a load and a compare — are not counted).
+// - schedules and cancels per connection: measured (the timer service counts schedule()
+//   calls and cancels of active nodes; cancels of idle nodes — a load and a compare —
+//   are not counted). The census below, read off the TCP code path of one ping-pong
+//   connection, is the expected value and the fallback when a run has no counts.
 //
 //   client                                       server
 //   connect: armRtx                 S            SYN: armRtx (SYN,ACK)            S
@@ -28,8 +29,10 @@ export const CENSUS_SCHEDULES_PER_CONNECTION = 9;
 export const CENSUS_CANCELS_PER_CONNECTION = 8;
 
 export interface TimerShare {
-  schedulesPerConnection: number;
-  cancelsPerConnection: number;
+  /** Schedules + cancels (of active timers) per connection, both stacks. */
+  opsPerConnection: number;
+  /** True when opsPerConnection was counted in the run, false when it is the census. */
+  measuredOps: boolean;
   /** Measured: expiries of both stacks / completed connections. */
   expiriesPerConnection: number;
   /** Measured on the live queues: ns per schedule+cancel pair. */
@@ -42,16 +45,17 @@ export interface TimerShare {
   pct: number;
 }
 
-export function timerShare(completed: number, cpuS: number, expiries: number, nsPerPair: number): TimerShare {
+export function timerShare(completed: number, cpuS: number, expiries: number, nsPerPair: number, ops?: number): TimerShare {
   const per = completed > 0 ? 1 / completed : 0;
   const expiriesPerConnection = expiries * per;
+  const opsPerConnection = ops !== undefined ? ops * per : CENSUS_SCHEDULES_PER_CONNECTION + CENSUS_CANCELS_PER_CONNECTION;
   // A pair is one schedule + one cancel: half a pair each.
-  const pairs = (CENSUS_SCHEDULES_PER_CONNECTION + CENSUS_CANCELS_PER_CONNECTION) / 2 + expiriesPerConnection;
+  const pairs = opsPerConnection / 2 + expiriesPerConnection;
   const nsPerConnection = pairs * nsPerPair;
   const cpuNsPerConnection = cpuS * 1e9 * per;
   return {
-    schedulesPerConnection: CENSUS_SCHEDULES_PER_CONNECTION,
-    cancelsPerConnection: CENSUS_CANCELS_PER_CONNECTION,
+    opsPerConnection,
+    measuredOps: ops !== undefined,
     expiriesPerConnection,
     nsPerSchedulePlusCancel: nsPerPair,
     nsPerConnection,

@@ -365,3 +365,21 @@ describe("TimerWheel V2 idle jumps", () => {
     expect(W.visited - before).toBeGreaterThanOrEqual(10);
   });
 });
+
+describe("Timers facade counters", () => {
+  test("schedule() calls and cancels of active timers are counted on V1 and V2 (idle cancels and expiries are not)", () => {
+    for (let mode = 0; mode < 2; mode++) {
+      resetFacade(mode == 1, 0);
+      T.schedule(node(0), 10);
+      T.schedule(node(1), 20);
+      T.schedule(node(2), 30);
+      T.schedule(node(1), 40); // reschedule: one cancel + one schedule
+      T.cancel(node(2));
+      T.cancel(node(2)); // idle: free, not counted
+      T.tickTo(100); // expiries are counted apart
+      expect(T.totalScheduled).toBe(4);
+      expect(T.totalCancelled).toBe(2);
+      expect(T.totalExpired).toBe(2);
+    }
+  });
+});
