@@ -7,7 +7,7 @@
 // on the JS thread. poll is also bound a second time with `nonblocking: true`, which runs
 // it on a Deno worker thread and returns a promise.
 
-import { cString, EINTR, type Libc } from "./ffi.ts";
+import { cString, EINTR, fillMsghdr, type Libc, MSGHDR_BLOCK_SIZE, readMsghdr } from "./ffi.ts";
 
 // Minimal local typing of the Deno FFI surface we use (tsc compiles this file for Node,
 // where the Deno namespace does not exist).
@@ -15,6 +15,7 @@ interface DenoFfi {
   build: { os: string };
   dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, (...a: unknown[]) => unknown> };
   UnsafePointerView: new (p: unknown) => { getInt32(offset?: number): number };
+  UnsafePointer: { of(v: ArrayBufferView): unknown; value(p: unknown): bigint | number };
 }
 
 const SYMBOLS = {
@@ -29,6 +30,8 @@ const SYMBOLS = {
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   recvfrom: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "buffer"], result: "i32" },
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "i32" },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  sendmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
   if_nametoindex: { parameters: ["buffer"], result: "u32" },
@@ -56,6 +59,12 @@ export function openLibc(): Libc {
     const n = Number(ret);
     return n < 0 ? -errnoView.getInt32(0) : n;
   };
+  // recvmsg's and sendmsg's msghdr + iovecs (layout in ffi.ts); UnsafePointer.of gives a
+  // view's address (byteOffset included), taken right before each call.
+  const hdrBuf = new ArrayBuffer(MSGHDR_BLOCK_SIZE);
+  const hdrBytes = new Uint8Array(hdrBuf);
+  const hdr = new DataView(hdrBuf);
+  const addr = (v: Uint8Array): bigint => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(v)));
   return {
     backend: "deno",
     open: (path, flags, mode = 0) => r(s.open(cString(path), flags, mode)),
@@ -68,7 +77,17 @@ export function openLibc(): Libc {
     bind: (fd, addr) => r(s.bind(fd, addr, addr.byteLength)),
     setsockopt: (fd, level, name, value) => r(s.setsockopt(fd, level, name, value, value.byteLength)),
     recvfrom: (fd, buf, flags, addr, addrLen) => r(s.recvfrom(fd, buf, buf.byteLength, flags, addr, addrLen)),
-    sendto: (fd, buf, flags, addr) => r(s.sendto(fd, buf, buf.byteLength, flags, addr, addr.byteLength)),
+    sendto: (fd, buf, flags, sa) => r(s.sendto(fd, buf, buf.byteLength, flags, sa, sa.byteLength)),
+    recvmsg: (fd, bufs, flags, name, control, out) => {
+      fillMsghdr(hdr, addr, addr(hdrBytes), bufs, name, control);
+      const n = r(s.recvmsg(fd, hdrBytes, flags));
+      readMsghdr(hdr, out);
+      return n;
+    },
+    sendmsg: (fd, bufs, flags, name) => {
+      fillMsghdr(hdr, addr, addr(hdrBytes), bufs, name, null);
+      return r(s.sendmsg(fd, hdrBytes, flags));
+    },
     eventfd: (initval, flags) => r(s.eventfd(initval, flags)),
     setns: (fd, nstype) => r(s.setns(fd, nstype)),
     ifNameToIndex: (name) => Number(s.if_nametoindex(cString(name))) >>> 0,

@@ -6,7 +6,7 @@
 // list, which is how every FFI calls them on x86-64 and arm64 Linux.
 
 import koffi from "koffi";
-import { EINTR, type Libc } from "./ffi.ts";
+import { EINTR, fillMsghdr, type Libc, MSGHDR_BLOCK_SIZE, readMsghdr } from "./ffi.ts";
 
 export function openLibc(): Libc {
   if (process.platform !== "linux") throw new Error(`ustack FFI: links need Linux (this is ${process.platform})`);
@@ -23,6 +23,8 @@ export function openLibc(): Libc {
     setsockopt: lib.func("int setsockopt(int fd, int level, int name, void *value, unsigned int len)"),
     recvfrom: lib.func("long recvfrom(int fd, void *buf, unsigned long len, int flags, void *addr, void *addrlen)"),
     sendto: lib.func("long sendto(int fd, void *buf, unsigned long len, int flags, void *addr, unsigned int addrlen)"),
+    recvmsg: lib.func("long recvmsg(int fd, void *msg, int flags)"),
+    sendmsg: lib.func("long sendmsg(int fd, void *msg, int flags)"),
     eventfd: lib.func("int eventfd(unsigned int initval, int flags)"),
     setns: lib.func("int setns(int fd, int nstype)"),
     ifNameToIndex: lib.func("unsigned int if_nametoindex(const char *name)"),
@@ -33,6 +35,15 @@ export function openLibc(): Libc {
     const n = Number(ret);
     return n < 0 ? -koffi.errno() : n;
   };
+  // recvmsg's and sendmsg's msghdr + iovecs (layout in ffi.ts). koffi.address() gives the
+  // address of a view's first byte (byteOffset included), taken right before each call.
+  // An ArrayBuffer's contents live outside the JS heap and do not move; a small typed
+  // array that V8 kept on the heap is moved out of it by that first address query (V8
+  // materialises its buffer), and stays put from then on.
+  const hdrBuf = new ArrayBuffer(MSGHDR_BLOCK_SIZE);
+  const hdrBytes = new Uint8Array(hdrBuf);
+  const hdr = new DataView(hdrBuf);
+  const addr = (v: Uint8Array): bigint => koffi.address(v);
   return {
     backend: "koffi",
     open: (path, flags, mode = 0) => r(f.open(path, flags, mode)),
@@ -45,7 +56,17 @@ export function openLibc(): Libc {
     bind: (fd, addr) => r(f.bind(fd, addr, addr.byteLength)),
     setsockopt: (fd, level, name, value) => r(f.setsockopt(fd, level, name, value, value.byteLength)),
     recvfrom: (fd, buf, flags, addr, addrLen) => r(f.recvfrom(fd, buf, buf.byteLength, flags, addr, addrLen)),
-    sendto: (fd, buf, flags, addr) => r(f.sendto(fd, buf, buf.byteLength, flags, addr, addr.byteLength)),
+    sendto: (fd, buf, flags, sa) => r(f.sendto(fd, buf, buf.byteLength, flags, sa, sa.byteLength)),
+    recvmsg: (fd, bufs, flags, name, control, out) => {
+      fillMsghdr(hdr, addr, addr(hdrBytes), bufs, name, control);
+      const n = r(f.recvmsg(fd, hdrBytes, flags));
+      readMsghdr(hdr, out);
+      return n;
+    },
+    sendmsg: (fd, bufs, flags, name) => {
+      fillMsghdr(hdr, addr, addr(hdrBytes), bufs, name, null);
+      return r(f.sendmsg(fd, hdrBytes, flags));
+    },
     eventfd: (initval, flags) => r(f.eventfd(initval, flags)),
     setns: (fd, nstype) => r(f.setns(fd, nstype)),
     ifNameToIndex: (name) => Number(f.ifNameToIndex(name)) >>> 0,

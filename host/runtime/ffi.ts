@@ -43,9 +43,31 @@ export const PACKET_ADD_MEMBERSHIP = 1;
 export const PACKET_MR_PROMISC = 1;
 export const PACKET_IGNORE_OUTGOING = 23;
 export const PACKET_OUTGOING = 4;
+/** setsockopt(SOL_PACKET, PACKET_AUXDATA, 1): recvmsg() then carries a tpacket_auxdata cmsg. */
+export const PACKET_AUXDATA = 8;
+/** tpacket_auxdata.tp_status bits. */
+export const TP_STATUS_CSUMNOTREADY = 0x8;
+export const TP_STATUS_CSUM_VALID = 0x80;
+/**
+ * setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1): every frame read or written is preceded by
+ * a struct virtio_net_hdr (10 bytes, little-endian on x86-64/arm64):
+ *
+ *   0       1          2         4          6            8             10
+ *   ┌───────┬──────────┬─────────┬──────────┬────────────┬─────────────┐
+ *   │ flags │ gso_type │ hdr_len │ gso_size │ csum_start │ csum_offset │
+ *   │ u8    │ u8       │ u16     │ u16      │ u16        │ u16         │
+ *   └───────┴──────────┴─────────┴──────────┴────────────┴─────────────┘
+ */
+export const PACKET_VNET_HDR = 15;
+export const VIRTIO_NET_HDR_LEN = 10;
+export const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+export const VIRTIO_NET_HDR_GSO_NONE = 0;
+export const VIRTIO_NET_HDR_GSO_TCPV4 = 1;
+export const VIRTIO_NET_HDR_GSO_ECN = 0x80;
 export const ETH_P_ALL = 0x0003;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_TRUNC = 0x20;
+export const MSG_CTRUNC = 0x8;
 export const CLONE_NEWNET = 0x40000000;
 export const TUNSETIFF = 0x400454ca;
 export const TUNSETPERSIST = 0x400454cb;
@@ -59,6 +81,77 @@ export const IFREQ_SIZE = 40;
 export const POLLFD_SIZE = 8;
 /** sizeof(struct sockaddr_ll). */
 export const SOCKADDR_LL_SIZE = 20;
+/**
+ * struct msghdr and struct iovec on 64-bit Linux, as this seam's recvmsg()/sendmsg()
+ * build them (one block: up to MAX_IOVECS iovecs right after the msghdr):
+ *
+ *   msghdr, 56 bytes
+ *   0          8         12    16          24        32            40            48      52    56
+ *   ┌──────────┬─────────┬─────┬───────────┬─────────┬─────────────┬─────────────┬───────┬─────┐
+ *   │ msg_name │ namelen │ pad │ msg_iov   │ iovlen  │ msg_control │ controllen  │ flags │ pad │
+ *   │ ptr      │ u32     │     │ ptr ──┐   │ u64 = k │ ptr         │ u64         │ i32   │     │
+ *   └──────────┴─────────┴─────┴───────┼───┴─────────┴─────────────┴─────────────┴───────┴─────┘
+ *   iovec[0..k), 16 bytes each ◄───────┘
+ *   56          64          72          80          88
+ *   ┌───────────┬───────────┬───────────┬───────────┬─ ─ ─
+ *   │ iov_base  │ iov_len   │ iov_base  │ iov_len   │ ...
+ *   │ ptr bufs[0] u64       │ ptr bufs[1] u64       │
+ *   └───────────┴───────────┴───────────┴───────────┴─ ─ ─
+ */
+export const MSGHDR_SIZE = 56;
+export const IOVEC_SIZE = 16;
+/** Most iovecs one recvmsg()/sendmsg() of this seam takes. */
+export const MAX_IOVECS = 4;
+/** Bytes of the msghdr + iovecs block. */
+export const MSGHDR_BLOCK_SIZE = MSGHDR_SIZE + MAX_IOVECS * IOVEC_SIZE;
+
+/**
+ * struct cmsghdr on 64-bit Linux (data follows at 16; each cmsg starts 8-aligned):
+ *
+ *   0           8            12           16
+ *   ┌───────────┬────────────┬────────────┬──────────────────
+ *   │ cmsg_len  │ cmsg_level │ cmsg_type  │ data (cmsg_len - 16 bytes)
+ *   │ u64       │ i32        │ i32        │
+ *   └───────────┴────────────┴────────────┴──────────────────
+ */
+export const CMSGHDR_SIZE = 16;
+/**
+ * struct tpacket_auxdata (20 bytes): tp_status u32 @0, tp_len u32 @4, tp_snaplen u32 @8,
+ * tp_mac u16 @12, tp_net u16 @14, tp_vlan_tci u16 @16, tp_vlan_tpid u16 @18.
+ */
+export const TPACKET_AUXDATA_SIZE = 20;
+
+/**
+ * Fills the msghdr + iovecs block `hdr` (MSGHDR_BLOCK_SIZE bytes, at address `hdrAddr`)
+ * with one iovec per view of `bufs`; `addr` gives a view's address at the moment of the
+ * call. Both FFI backends use it, so the layout above is written in one place. Throws a
+ * RangeError for 0 or more than MAX_IOVECS views (a caller bug).
+ */
+export function fillMsghdr(hdr: DataView, addr: (v: Uint8Array) => bigint, hdrAddr: bigint, bufs: readonly Uint8Array[], name: Uint8Array, control: Uint8Array | null): void {
+  const k = bufs.length;
+  if (k < 1 || k > MAX_IOVECS) throw new RangeError(`msghdr: 1 to ${MAX_IOVECS} buffers (got ${k})`);
+  const ptr = (v: Uint8Array): bigint => (v.byteLength > 0 ? addr(v) : 0n);
+  hdr.setBigUint64(0, ptr(name), true);
+  hdr.setUint32(8, name.byteLength, true);
+  hdr.setUint32(12, 0, true);
+  hdr.setBigUint64(16, hdrAddr + BigInt(MSGHDR_SIZE), true);
+  hdr.setBigUint64(24, BigInt(k), true);
+  hdr.setBigUint64(32, control ? ptr(control) : 0n, true);
+  hdr.setBigUint64(40, BigInt(control ? control.byteLength : 0), true);
+  hdr.setInt32(48, 0, true);
+  hdr.setUint32(52, 0, true);
+  for (let i = 0; i < k; i++) {
+    hdr.setBigUint64(MSGHDR_SIZE + i * IOVEC_SIZE, ptr(bufs[i]), true);
+    hdr.setBigUint64(MSGHDR_SIZE + i * IOVEC_SIZE + 8, BigInt(bufs[i].byteLength), true);
+  }
+}
+
+/** After recvmsg(): msg_namelen, msg_controllen and msg_flags into out[0..3). */
+export function readMsghdr(hdr: DataView, out: Uint32Array): void {
+  out[0] = hdr.getUint32(8, true);
+  out[1] = Number(hdr.getBigUint64(40, true) & 0xffffffffn);
+  out[2] = hdr.getUint32(48, true);
+}
 
 export interface Libc {
   /** "koffi" on Node, "deno" on Deno. */
@@ -81,6 +174,18 @@ export interface Libc {
    * view holding the socklen_t in/out value; the caller sets it before each call.
    */
   recvfrom(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, addrLen: Uint8Array): number;
+  /**
+   * recvmsg(fd, &msg, flags) scattering into `bufs` (1 to MAX_IOVECS views, one iovec
+   * each, filled in order), msg_name = `name` (its byteLength as msg_namelen) and
+   * msg_control = `control` (its byteLength as msg_controllen). Returns the byte count
+   * (with MSG_TRUNC on a packet socket: the frame's real length, even beyond the
+   * buffers) or -errno; `out` (3 or more u32) receives msg_namelen, msg_controllen and
+   * msg_flags. Views are passed by address at the moment of the call (no copies): a
+   * buffer may be a view of WebAssembly.Memory.
+   */
+  recvmsg(fd: number, bufs: readonly Uint8Array[], flags: number, name: Uint8Array, control: Uint8Array, out: Uint32Array): number;
+  /** sendmsg(fd, &msg, flags) gathering `bufs` (1 to MAX_IOVECS views), msg_name = `name`, no control data. */
+  sendmsg(fd: number, bufs: readonly Uint8Array[], flags: number, name: Uint8Array): number;
   /** sendto(fd, buf, buf.byteLength, flags, addr, addr.byteLength). */
   sendto(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array): number;
   eventfd(initval: number, flags: number): number;

@@ -100,3 +100,64 @@ console.log(JSON.stringify({ result }));
     spawnSync("ip", ["netns", "delete", ns], { stdio: "ignore" });
   }
 });
+
+test("link-deno: AF_PACKET through Deno.dlopen (recvmsg/sendmsg with virtio_net_hdr and auxdata): ARP both ways, the kernel's offloaded UDP checksum completed", async (t) => {
+  if (!existsSync(deno)) {
+    t.skip("deno not installed (npm install installs the deno devDependency)");
+    return;
+  }
+  const reason = await netnsSkipReason();
+  if (reason) {
+    t.skip(reason);
+    return;
+  }
+  const ns = `ustest-${process.pid}p`;
+  const a = `upd${process.pid}`;
+  const b = `upk${process.pid}`;
+  const program = `
+import { createVethNamespace, netnsDelete, ip } from ${JSON.stringify(src("host/netns.ts"))};
+import { formatMac } from ${JSON.stringify(src("host/link/link.ts"))};
+import { arpRequest, parseArp, inetChecksum } from ${JSON.stringify(src("tests/helpers/netns.ts"))};
+import { spawnSync } from "node:child_process";
+netnsDelete(${JSON.stringify(ns)});
+const env = await createVethNamespace({ ns: ${JSON.stringify(ns)}, stackEnd: ${JSON.stringify(a)}, kernelEnd: ${JSON.stringify(b)}, kernelCidr: "198.18.3.1/24" });
+const result = { arp: "no reply", udp: "not seen", stats: null };
+try {
+  const link = env.link;
+  const mem = new WebAssembly.Memory({ initial: 1 });
+  const slot = new Uint8Array(mem.buffer, 512, link.maxFrameLen);
+  link.send(arpRequest(link.mac, "198.18.3.2", "198.18.3.1"));
+  ip(["-n", ${JSON.stringify(ns)}, "neigh", "replace", "198.18.3.2", "lladdr", formatMac(link.mac), "dev", ${JSON.stringify(b)}]);
+  spawnSync("ip", ["netns", "exec", ${JSON.stringify(ns)}, "python3", "-c", "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'deno' * 50, ('198.18.3.2', 9996))"], { timeout: 10000 });
+  const deadline = Date.now() + 5000;
+  for (let i = 0; i < 500 && Date.now() < deadline && (result.arp === "no reply" || result.udp === "not seen"); i++) {
+    const n = link.receiveInto(slot);
+    if (n === 0) { await link.waitReadable(200); continue; }
+    const r = parseArp(slot, n);
+    if (r && r.op === 2 && r.senderIp === "198.18.3.1") result.arp = "reply from " + r.senderIp;
+    if (n > 42 && slot[12] === 8 && slot[13] === 0 && slot[23] === 17 && ((slot[36] << 8) | slot[37]) === 9996) {
+      const l4len = ((slot[16] << 8) | slot[17]) - 20;
+      const p = new Uint8Array(12 + l4len);
+      p.set(slot.subarray(26, 34), 0); p[9] = 17; p[10] = l4len >> 8; p[11] = l4len & 255;
+      p.set(slot.subarray(34, 34 + l4len), 12);
+      result.udp = inetChecksum(p, 0, p.length) === 0 ? "checksum valid" : "checksum bad";
+    }
+  }
+  const s = link.stats();
+  result.stats = { auxdata: s.auxdata, vnetHdr: s.vnetHdr, completed: s.rxCsumCompleted > 0, txFrames: s.txFrames };
+} finally {
+  await env.teardown();
+}
+console.log(JSON.stringify(result));
+`;
+  try {
+    const d = runDeno(program);
+    assert.equal(d.status, 0, d.stderr);
+    assert.deepEqual(JSON.parse(d.stdout.trim().split("\n").pop()!), {
+      arp: "reply from 198.18.3.1", udp: "checksum valid",
+      stats: { auxdata: true, vnetHdr: true, completed: true, txFrames: 1 },
+    });
+  } finally {
+    spawnSync("ip", ["netns", "delete", ns], { stdio: "ignore" });
+  }
+});
