@@ -17,7 +17,7 @@ export const C_SYNCACHE_EXHAUSTED: u32 = 2;
 export const C_TIMEWAIT_EXHAUSTED: u32 = 3;
 export const C_CHUNKS_EXHAUSTED: u32 = 4;
 export const C_TABLE_EXHAUSTED: u32 = 5;
-export const C_RX_RING_FULL: u32 = 6; // host-side: the host counts frames it could not place
+export const C_RX_RING_FULL: u32 = 6; // rxPoll found the RX ring full (the host had filled every slot)
 export const C_TX_RING_FULL: u32 = 7;
 export const C_EVENT_RING_FULL: u32 = 8;
 // --- misuse / bad input that was refused without harm ---
