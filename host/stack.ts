@@ -154,7 +154,7 @@ export function checkStackOptions(options: StackOptions): Checked {
   }
   const link = options.link;
   if (!link || typeof link.receiveBatch !== "function" || typeof link.send !== "function" || typeof link.waitReadable !== "function") {
-    throw new TypeError("ustack: option link must be a Link (host/link: memory pair end, TapLink, PacketLink, PcapLink)");
+    throw new TypeError("ustack: option link must be a Link (host/link: memory pair end, TapLink, PacketLink, PcapLink, ImpairLink)");
   }
   if (link.closed) throw new TypeError("ustack: option link is already closed");
   const o = options as unknown as Record<string, unknown>;

@@ -63,7 +63,7 @@ export function newLinkStats(): LinkStats {
 }
 
 export interface Link {
-  /** "memory", "tap", "packet", or "pcap" for the recorder. */
+  /** "memory", "tap", "packet", "pcap" for the recorder, or "impair" for the impairment wrapper. */
   readonly kind: string;
   /** Device name (TAP/interface name) or a descriptive label. */
   readonly name: string;
