@@ -34,7 +34,9 @@ if (role === "server") {
     s.on("error", () => undefined);
   });
   server.listen({ host: arg("host", "0.0.0.0"), port: Number(arg("port")), backlog: 4096 }, () => process.stdout.write("ready\n"));
-  process.on("SIGTERM", () => server.close(() => process.exit(0)));
+  // Exit at once: server.close() would wait for connections whose stack side is gone
+  // (the namespace is being removed), keeping this process and its pipes alive.
+  process.on("SIGTERM", () => { server.close(); process.exit(0); });
 } else if (role === "client") {
   const host = arg("host");
   const port = Number(arg("port"));

@@ -37,6 +37,8 @@ export interface TapArgs {
   payload: number;
   timer: "wheel" | "list";
   shards: number;
+  /** Namespace to create (default ubench<pid>); it is removed afterwards. */
+  ns?: string;
 }
 
 export interface TapResult {
@@ -63,7 +65,7 @@ function collect(p: ChildProcess): Promise<string> {
 
 export async function runTap(a: TapArgs, progress: (label: string, f: number, extra: string) => void): Promise<TapResult> {
   if (process.getuid?.() !== 0) throw new Error(`--mode ${a.mode} needs root (a network namespace and a TAP device); pair mode needs nothing`);
-  const ns = `ubench${process.pid % 100000}`;
+  const ns = a.ns ?? `ubench${process.pid % 100000}`;
   const tns = await createTapNamespace({ ns, tap: "ubench0", kernelCidr: `${KERNEL_IP}/24`, link: { mac: "02:00:5e:00:00:02" } });
   const children: ChildProcess[] = [];
   try {
@@ -89,14 +91,25 @@ export async function runTap(a: TapArgs, progress: (label: string, f: number, ex
     const err = (k: string) => { errors++; errorCodes[k] = (errorCodes[k] ?? 0) + 1; };
     const kernelAddr = KERNEL_IP.split(".").reduce((s, b) => (s << 8) | Number(b), 0) >>> 0;
 
+    // connect() outside a driver step (the first launch, the 100 ms top-ups) leaves the
+    // ARP request / SYN in the TX ring; an idle loop-mode driver sits in poll(2) on the
+    // TAP with no core timer due, so nothing would send it: wake() flushes TX and ends
+    // the wait (inside a step it only marks the step busy).
+    let driver: Driver | null = null;
+    // One connection first: its SYN waits for ARP (the interface queues only a few frames
+    // per unresolved neighbour and drops the rest), then the full concurrency.
+    let cap = 1;
     const launch = (): void => {
-      while (!stopping && inFlight < a.concurrency) {
+      let issued = 0;
+      while (!stopping && inFlight < cap) {
         const h = x.connect(0, 0, kernelAddr, PORT) >>> 0;
-        if (h === 0) { err(`connect:${x.lastError()}`); return; }
+        if (h === 0) { err(`connect:${x.lastError()}`); break; }
         got[h & INDEX_MASK] = 0;
         live[h & INDEX_MASK] = h;
         inFlight++;
+        issued++;
       }
+      if (issued > 0) driver?.wake();
     };
     const finish = (h: number, ok: boolean) => {
       live[h & INDEX_MASK] = 0;
@@ -119,7 +132,7 @@ export async function runTap(a: TapArgs, progress: (label: string, f: number, ex
         return;
       }
       if (live[i] !== h) return;
-      if (type === ABI.EVENT_CONNECTED) { io.set(data); x.send(h, a.payload); sentAt[i] = realClock.nowUs(); }
+      if (type === ABI.EVENT_CONNECTED) { cap = a.concurrency; io.set(data); x.send(h, a.payload); sentAt[i] = realClock.nowUs(); }
       else if (type === ABI.EVENT_READABLE) {
         for (;;) { const n = x.recv(h, a.payload) | 0; if (n <= 0) break; got[i] += n; }
         if (got[i] >= a.payload) { if (measuring) request$.record(realClock.nowUs() - sentAt[i]); finish(h, true); launch(); }
@@ -127,7 +140,7 @@ export async function runTap(a: TapArgs, progress: (label: string, f: number, ex
       else if (type === ABI.EVENT_CLOSED || type === ABI.EVENT_PEER_CLOSED) { finish(h, false); launch(); }
     };
 
-    const driver = new Driver(core, tns.link, realClock, onEvent, "loop");
+    driver = new Driver(core, tns.link, realClock, onEvent, "loop");
     core.linkUp();
     driver.flushTx();
     driver.start();
@@ -212,8 +225,12 @@ export async function runTap(a: TapArgs, progress: (label: string, f: number, ex
         : `kernel server: one node:net process in ${ns}; CPU figure is this process only (the stack)`,
     };
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
-    await sleep(100);
+    // SIGTERM, then SIGKILL whatever is still there after a second: a kernel peer left
+    // behind would keep the namespace (and the caller's stdio pipes) alive.
+    const alive = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
+    for (const c of alive()) c.kill("SIGTERM");
+    for (let i = 0; i < 10 && alive().length > 0; i++) await sleep(100);
+    for (const c of alive()) c.kill("SIGKILL");
     await tns.teardown();
   }
 }

@@ -199,6 +199,7 @@ export async function benchMain(argv: string[], out: (s: string) => void): Promi
       text = formatTable(r.report, opts, null, null) + (r.note ? `\n  ${r.note}\n` : "");
       chart.cps.push({ label: a.mode, color: "#1f77b4", points: r.report.cpsSamples.map((c, i) => [i + 1, c]) });
       for (const [label, color, h] of r.histograms) chart.cdf.push({ label, color, points: h.cdf() });
+      ok = r.report.completed > 0;
     } else if (a.sweep) {
       const levels = [10, 50, 100, 250, 500];
       const rows: Array<RunReport & { concurrency: number; stable: boolean; maxDeviationPct: number }> = [];
