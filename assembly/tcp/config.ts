@@ -41,6 +41,16 @@ export let ephemeralLow: u16 = 49152;
 export let ephemeralHigh: u16 = 65535;
 /** Segments one tcpOutput call may emit (bounded work per call). */
 export let outputBudget: u32 = 64;
+/** Congestion control algorithms (values of `congestionControl` and Tcb.ccAlgo). */
+export const CC_CUBIC: u8 = 0;
+export const CC_NEWRENO: u8 = 1;
+/**
+ * Congestion control of new endpoints: CUBIC (RFC 9438, the default, as Linux) or
+ * NewReno (RFC 5681 + RFC 6582). Latched into each Tcb by tcbReset, so changing it
+ * affects only endpoints created afterwards (a listener's children take the value
+ * current when the SYN arrives).
+ */
+export let congestionControl: u8 = CC_CUBIC;
 
 export function setTimeWaitMs(v: u32): void { timeWaitMs = v; }
 export function setRtoBounds(minMs: u32, maxMs: u32): void { rtoMinMs = minMs; rtoMaxMs = maxMs; }
@@ -52,6 +62,12 @@ export function setAnnounceMss(v: u16): void { announceMss = v; }
 export function setDefaultBuffers(snd: u32, rcv: u32): void { defaultSndBuf = snd; defaultRcvBuf = rcv; }
 export function setEphemeralRange(lo: u16, hi: u16): void { ephemeralLow = lo; ephemeralHigh = hi; }
 export function setChallengeAckLimit(v: u32): void { challengeAckLimit = v; }
+/** Selects CC_CUBIC or CC_NEWRENO for new endpoints; any other value → false, unchanged. */
+export function setCongestionControl(v: u32): bool {
+  if (v != <u32>CC_CUBIC && v != <u32>CC_NEWRENO) return false;
+  congestionControl = <u8>v;
+  return true;
+}
 
 // ── counters ─────────────────────────────────────────────────────────────────
 export let statSegsIn: u64 = 0;

@@ -1,6 +1,8 @@
 // The sender: segmentation, Nagle, ACK processing, RTT/RTO (RFC 6298), congestion
-// control (RFC 5681 slow start / congestion avoidance, fast retransmit, NewReno
-// recovery per RFC 6582), and the persist / keepalive arming.
+// control (RFC 5681 slow start, fast retransmit, NewReno recovery per RFC 6582; the
+// congestion-avoidance growth and the reduction on loss by CUBIC, RFC 9438, in
+// cubic.ts, or by RFC 5681 when the Tcb's ccAlgo is CC_NEWRENO), and the persist /
+// keepalive arming.
 //
 // Send buffer ↔ sequence space (once the SYN is acknowledged):
 //
@@ -22,7 +24,8 @@ import { sendSegment, sendAck } from "./output";
 import { timers, nowMs } from "../time/clock";
 import { TimerNode, TIMER_KIND_PERSIST, TIMER_KIND_KEEPALIVE, timerIsActive } from "../time/timer";
 import { seqLt, seqLe, seqGt, seqGe } from "../util/seq";
-import { rtoMinMs, rtoMaxMs, outputBudget, keepIdleMs, incFastRetransmits, incRetransmits } from "./config";
+import { rtoMinMs, rtoMaxMs, outputBudget, keepIdleMs, incFastRetransmits, incRetransmits, CC_NEWRENO } from "./config";
+import { cubicOnAck, cubicOnLoss, cubicOnTimeout } from "./cubic";
 import { EV_WRITABLE } from "./codes";
 
 /** The retransmission timeout with backoff applied, bounded (RFC 6298 §5.5, §2.5). */
@@ -73,6 +76,21 @@ function lossSsthresh(t: Tcb): u32 {
   const half = flightSize(t) >> 1;
   const two = <u32>t.sndMss << 1;
   return half > two ? half : two;
+}
+
+/**
+ * Congestion response to a retransmission timeout (RFC 5681 §3.1, RFC 9438 §4.8):
+ * ssthresh from eq. (4) (NewReno) or flight·β_cubic (CUBIC), cwnd = the loss window
+ * (one SMSS). Called before `retries` is incremented: on a second and later timeout
+ * of the same data ssthresh is held (RFC 5681 §3.1 eq. (4) note), so repeated
+ * backoffs neither halve it again nor shrink CUBIC's W_max each time.
+ */
+export function ccOnTimeout(t: Tcb): void {
+  if (t.retries == 0) {
+    if (t.ccAlgo == CC_NEWRENO) t.ssthresh = lossSsthresh(t);
+    else cubicOnTimeout(t, flightSize(t));
+  }
+  t.cwnd = <u32>t.sndMss;
 }
 
 /** Sends one segment from SND.UNA without moving SND.NXT (fast retransmit, partial ACK). */
@@ -237,6 +255,9 @@ export function ackReceived(p: usize, seg: TcpRepr, payloadLen: u32): u32 {
       if (t.cwnd < t.ssthresh) {
         // RFC 5681 §3.1 slow start, eq. (2): cwnd += min(N, SMSS).
         t.cwnd += acked < mss ? acked : mss;
+      } else if (t.ccAlgo != CC_NEWRENO) {
+        // RFC 9438 §4.2–4.5: CUBIC congestion avoidance.
+        cubicOnAck(t, acked, <u32>nowMs());
       } else {
         // RFC 5681 §3.1 congestion avoidance, eq. (3): cwnd += SMSS·SMSS / cwnd.
         const inc = <u32>((<u64>mss * <u64>mss) / <u64>(t.cwnd > 0 ? t.cwnd : 1));
@@ -263,7 +284,9 @@ export function ackReceived(p: usize, seg: TcpRepr, payloadLen: u32): u32 {
     } else if (t.dupAcks == 3) {
       // RFC 6582 §3.2 step 2: enter recovery only if the ACK covers more than "recover".
       if (seqGt(ack - 1, t.recover) || t.recover == t.iss) {
-        t.ssthresh = lossSsthresh(t);
+        // ssthresh: RFC 5681 §3.2 step 2 (NewReno) or RFC 9438 §4.6–4.7 (CUBIC: β, W_max).
+        if (t.ccAlgo == CC_NEWRENO) t.ssthresh = lossSsthresh(t);
+        else cubicOnLoss(t, flightSize(t));
         t.recover = t.sndMax;
         t.flags |= TF_IN_RECOVERY;
         incFastRetransmits();

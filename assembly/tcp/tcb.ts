@@ -36,12 +36,16 @@
 //      │ sndQueue: 16 B, chunk-queue header (helper B)     │  send buffer
 //  224 ├───────────────────────────────────────────────────┤
 //      │ rcvQueue: 16 B, chunk-queue header (helper B)     │  receive buffer
-//  240 ├───────────────────────────────────────────────────┤
+//  240 ├─────────────────────────┬────────────┬────────────┤
+//      │ cubicWest (f64, bytes)  │cubicEpochMs│ cubicK (ms)│  congestion control
+//  256 ├────────────┬────────────┼────────────┼──┬──┬──────┤  (RFC 9438, cubic.ts)
+//      │ cubicWmax  │cubicCwndPr.│ cubicRem   │cA│cF│ pad  │  cA=ccAlgo cF=ccFlags
+//  272 ├────────────┴────────────┴────────────┴──┴──┴──────┤
 //      │ timer[0] retransmit / SYN-ACK     (TimerNode 24 B)│  TCB_TIMER_RTX
-//  264 │ timer[1] delayed ACK              (TimerNode 24 B)│  TCB_TIMER_DELACK
-//  288 │ timer[2] keepalive / persist      (TimerNode 24 B)│  TCB_TIMER_KEEP
-//  312 │ timer[3] TIME-WAIT                (TimerNode 24 B)│  TCB_TIMER_TW
-//  336 └───────────────────────────────────────────────────┘  TCB_SIZE
+//  296 │ timer[1] delayed ACK              (TimerNode 24 B)│  TCB_TIMER_DELACK
+//  320 │ timer[2] keepalive / persist      (TimerNode 24 B)│  TCB_TIMER_KEEP
+//  344 │ timer[3] TIME-WAIT                (TimerNode 24 B)│  TCB_TIMER_TW
+//  368 └───────────────────────────────────────────────────┘  TCB_SIZE
 //
 // tests/assembly/tcp-tcb.spec.ts checks these offsets against offsetof<Tcb>().
 // oN=oooCount oL=oooLast sgUn=segsUnacked. The timers start at an 8-byte boundary.
@@ -57,6 +61,7 @@ import { TimerNode, TIMER_NODE_SIZE, timerInit, timerIsActive,
 } from "../time/timer";
 import { timers } from "../time/clock";
 import { STATE_CLOSED } from "./state";
+import { congestionControl } from "./config";
 
 /** Out-of-order ranges remembered per connection (RFC 2018 allows up to 4 SACK blocks). */
 export const TCB_OOO_MAX: i32 = 4;
@@ -106,6 +111,12 @@ export const TF_FIN_PENDING: u32 = 1 << 19;
 export const TF_ERROR: u32 = 1 << 20;
 /** hsStartUs holds the handshake start (set once per connection; issue 8 histograms). */
 export const TF_HS_STAMPED: u32 = 1 << 30;
+
+// ── ccFlags bits (congestion control, RFC 9438; cubic.ts) ──────────────────────
+/** A CUBIC congestion-avoidance epoch runs (cubicEpochMs, cubicK, cubicWest valid). */
+export const CCF_EPOCH: u8 = 1 << 0;
+/** The next epoch is the first after an RTO: K = 0, W_max = cwnd_epoch (RFC 9438 §4.8). */
+export const CCF_AFTER_RTO: u8 = 1 << 1;
 
 // ── defaults (RFC values; the stack config may override per connection) ───────
 /** RFC 9293 §3.7.1 / RFC 1122 §4.2.2.6: send MSS when the peer sent no MSS option. */
@@ -256,6 +267,26 @@ export class Tcb {
   sndQueue0: u64; sndQueue1: u64;
   /** Receive queue header word 0..1 (16 bytes at TCB_RCVQ). */
   rcvQueue0: u64; rcvQueue1: u64;
+
+  // congestion control (RFC 9438 CUBIC; appended, see cubic.ts) ---------------
+  /** W_est, the Reno-friendly window estimate in bytes (RFC 9438 §4.3). */
+  cubicWest: f64;
+  /** t_epoch: module time (ms, low 32 bits) when the current avoidance stage began (§4.2). */
+  cubicEpochMs: u32;
+  /** K in ms (§4.2 eq. 2). */
+  cubicK: u32;
+  /** W_max in bytes: the window before the last reduction, after fast convergence (§4.6, §4.7). */
+  cubicWmax: u32;
+  /** cwnd_prior in bytes: cwnd when ssthresh was last set (§4.3 α switch). */
+  cubicCwndPrior: u32;
+  /** Remainder of the per-ACK growth (target − cwnd)·acked mod cwnd (no truncation loss). */
+  cubicRem: u32;
+  /** CC_CUBIC or CC_NEWRENO (config.ts), latched from `congestionControl` at reset. */
+  ccAlgo: u8;
+  /** CCF_* bits. */
+  ccFlags: u8;
+  /** Reserved. */
+  ccPad: u16;
   // the four TimerNodes follow at TCB_TIMERS (not declared: raw 24-byte records)
 }
 
@@ -315,6 +346,7 @@ export function tcbReset(p: usize, handle: u32): void {
   t.rto = TCP_INITIAL_RTO_MS;
   // RFC 5681 §3.1: ssthresh starts arbitrarily high.
   t.ssthresh = u32.MAX_VALUE;
+  t.ccAlgo = congestionControl; // CUBIC state is all zero: no epoch, W_max 0
   timerInit(p + TCB_TIMER_RTX, TIMER_KIND_RETRANSMIT, handle);
   timerInit(p + TCB_TIMER_DELACK, TIMER_KIND_DELAYED_ACK, handle);
   timerInit(p + TCB_TIMER_KEEP, TIMER_KIND_KEEPALIVE, handle);

@@ -13,7 +13,7 @@ import {
 import { TCP_FLAG_ACK } from "../wire/tcp";
 import { sendAck, sendSegment, sendRstFor } from "./output";
 import { sendSyn } from "./connect";
-import { tcpOutput, armRtx, retransmitHead, currentRto, flightSize } from "./snd";
+import { tcpOutput, armRtx, retransmitHead, currentRto, ccOnTimeout } from "./snd";
 import { tcbFinish, tcbFail } from "./close";
 import { E_TIMEDOUT } from "./codes";
 import { timers, nowMs } from "../time/clock";
@@ -60,13 +60,10 @@ function onRetransmit(p: usize): void {
     tcbFail(p, E_TIMEDOUT);
     return;
   }
+  // RFC 5681 §3.1 eq. (4) / RFC 9438 §4.8 and the loss window of one segment (snd.ts).
+  ccOnTimeout(t);
   t.retries++;
   t.backoff++; // RFC 6298 §5.5
-  // RFC 5681 §3.1 eq. (4) and the loss window of one segment.
-  const half = flightSize(t) >> 1;
-  const two = <u32>t.sndMss << 1;
-  t.ssthresh = half > two ? half : two;
-  t.cwnd = <u32>t.sndMss;
   t.flags &= ~(TF_IN_RECOVERY | TF_RTT_TIMING); // Karn: no sample from retransmitted data
   t.recover = t.sndMax; // RFC 6582 §3.2 step 1 after a timeout
   t.dupAcks = 0;

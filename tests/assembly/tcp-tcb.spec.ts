@@ -8,6 +8,7 @@ import { TimerNode, LEVEL_IDLE, TIMER_KIND_RETRANSMIT, TIMER_KIND_DELAYED_ACK,
   TIMER_KIND_KEEPALIVE, TIMER_KIND_TIME_WAIT } from "../../assembly/time/timer";
 import { initTimers, timers } from "../../assembly/time/clock";
 import { STATE_CLOSED } from "../../assembly/tcp/state";
+import { congestionControl } from "../../assembly/tcp/config";
 
 function noop(n: usize): void {}
 
@@ -40,8 +41,17 @@ describe("Tcb layout", () => {
     expect(offsetof<Tcb>("acceptNext")).toBe(180);
     expect(offsetof<Tcb>("rcvFinSeq")).toBe(200);
     expect(TCB_SNDQ).toBe(208);
-    expect(TCB_TIMERS).toBe(240);
-    expect(TCB_SIZE).toBe(336);
+    // congestion control (RFC 9438), appended after the queue headers
+    expect(offsetof<Tcb>("cubicWest")).toBe(240);
+    expect(offsetof<Tcb>("cubicEpochMs")).toBe(248);
+    expect(offsetof<Tcb>("cubicK")).toBe(252);
+    expect(offsetof<Tcb>("cubicWmax")).toBe(256);
+    expect(offsetof<Tcb>("cubicCwndPrior")).toBe(260);
+    expect(offsetof<Tcb>("cubicRem")).toBe(264);
+    expect(offsetof<Tcb>("ccAlgo")).toBe(268);
+    expect(offsetof<Tcb>("ccFlags")).toBe(269);
+    expect(TCB_TIMERS).toBe(272);
+    expect(TCB_SIZE).toBe(368);
   });
 });
 
@@ -58,6 +68,11 @@ describe("tcbReset", () => {
     expect(t.rto).toBe(TCP_INITIAL_RTO_MS);
     expect(t.ssthresh).toBe(u32.MAX_VALUE);
     expect(t.flags).toBe(0);
+    // congestion control latched from the stack setting; CUBIC state zero (no epoch)
+    expect(t.ccAlgo).toBe(congestionControl);
+    expect(t.ccFlags).toBe(0);
+    expect(t.cubicWmax).toBe(0);
+    expect(t.cubicWest).toBe(0.0);
     expect(t.sndUna).toBe(0);
     expect(load<u64>(p + TCB_SNDQ)).toBe(0);
     expect(load<u64>(p + TCB_RCVQ + 8)).toBe(0);
