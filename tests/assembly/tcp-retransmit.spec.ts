@@ -7,7 +7,7 @@ import { TCP_FLAG_ACK, TCP_FLAG_RST, TCP_FLAG_PSH } from "../../assembly/wire/tc
 import { tcpSend, tcpState, tcpSetOption, OPT_NODELAY } from "../../assembly/tcp/api";
 import { STATE_CLOSED } from "../../assembly/tcp/state";
 import { EV_ERROR, E_TIMEDOUT } from "../../assembly/tcp/codes";
-import { setRetries, statFastRetransmits } from "../../assembly/tcp/config";
+import { setRetries, statFastRetransmits, setCongestionControl, CC_NEWRENO, CC_CUBIC } from "../../assembly/tcp/config";
 import { TF_IN_RECOVERY } from "../../assembly/tcp/tcb";
 import { timers } from "../../assembly/time/clock";
 
@@ -78,6 +78,7 @@ describe("retransmission timeout", () => {
 
 describe("fast retransmit and NewReno", () => {
   test("three duplicate ACKs retransmit the head; a partial ACK retransmits the next hole; a full ACK ends recovery", () => {
+    setCongestionControl(CC_NEWRENO); // the RFC 5681 / 6582 values below (CUBIC: tcp-cubic.spec.ts)
     const c = established();
     const iss = k.lastIss;
     tcpSend(c, src, 1460 * 6);
@@ -107,6 +108,7 @@ describe("fast retransmit and NewReno", () => {
     expect((t.flags & TF_IN_RECOVERY) != 0).toBe(false);
     expect(t.cwnd).toBeLessThanOrEqual(t.ssthresh);
     expect(timers.active).toBe(0);
+    setCongestionControl(CC_CUBIC);
   });
 });
 
