@@ -19,9 +19,23 @@
 //
 // Per-connection state lives in typed arrays indexed by the handle's slot index
 // (handle & INDEX_MASK), so the loop allocates nothing per connection.
+//
+// TIME-WAIT options (issue 6 item 5, the sustained-rate run):
+//   twReuse      every connect() carries PORT_OPT.TW_REUSE (Linux tcp_tw_reuse): the client
+//                may take a 4-tuple still in TIME-WAIT once ≥ 1 s has passed since its last
+//                segment from the server (assembly/tcp/timewait.ts twTakeOver);
+//   rate         at most this many connects per second (token bucket, ≤ 5 ms of burst):
+//                with one client address and one server port, twReuse allows at most about
+//                (ephemeral range) new connections per second, so an unpaced run above that
+//                walks the whole range and fails with E_NO_PORT;
+//   closer       "client" (default, SPEC §6: the client closes first after the reply, so
+//                the client is the active closer and holds TIME-WAIT) or "server" (the server
+//                closes right after its reply: the server holds TIME-WAIT and a new SYN on
+//                the same 4-tuple is accepted from TIME-WAIT, RFC 6191);
+//   serverPorts  the server listens on port .. port+N-1; connection k goes to port + (k mod N).
 
 import { StackCore } from "../stack-core.ts";
-import { ABI, type StackConfig } from "../abi.ts";
+import { ABI, ERRORS, PORT_OPT, type StackConfig } from "../abi.ts";
 import { Driver } from "../driver.ts";
 import { createMemoryPair } from "../link/memory.ts";
 import { realClock, type Clock } from "../link/clock.ts";
@@ -47,6 +61,17 @@ export interface PairOptions {
   shards: number;
   timeWaitMs: number;
   port?: number;
+  /** Connect with PORT_OPT.TW_REUSE (default false). */
+  twReuse?: boolean;
+  /** Connects per second at most (0/undefined: as fast as the loop goes). */
+  rate?: number;
+  /** Who closes first (default "client"). */
+  closer?: "client" | "server";
+  /** Server ports (default 1). */
+  serverPorts?: number;
+  /** The client's ephemeral port range (default 1024..65535). */
+  ephemeralLow?: number;
+  ephemeralHigh?: number;
   /** Called about every 100 ms with the progress so far. */
   onProgress?: (p: Progress) => void;
   /** Called once a second with the sample (soak: gauges). */
@@ -90,6 +115,16 @@ export interface Sample {
   chunksInUse: number;
   timersActive: number;
   timeWait: number;
+  /** TIME-WAIT bytes (records + table entries), both stacks. */
+  timeWaitBytes: number;
+  /** TIME-WAIT records now, per stack. */
+  timeWaitA: number;
+  timeWaitB: number;
+  /** 4-tuples taken from TIME-WAIT by connect (twReuse) / SYNs accepted in TIME-WAIT (RFC 6191), this second. */
+  twReused: number;
+  twSynAccepted: number;
+  /** connect() refused with E_NO_PORT this second. */
+  portExhausted: number;
 }
 
 export interface PairResult {
@@ -116,13 +151,15 @@ export interface PairResult {
   memoryPerConnectionBytes: number;
   timeWaitCount: number;
   timeWaitBytes: number;
+  /** connect() refused with E_NO_PORT (every ephemeral port of the destination taken). */
+  portExhausted: number;
   endpointRecordBytes: number;
   residual: Residual | null;
   config: { clientMaxConnections: number; serverMaxConnections: number; port: number };
 }
 
 /** Stack config for one side of the pair (sizes follow concurrency and the TIME-WAIT load). */
-function pairConfig(o: PairOptions, ip: string, mac: string, maxConnections: number): StackConfig {
+function pairConfig(o: PairOptions, ip: string, mac: string, maxConnections: number, maxTimeWait: number): StackConfig {
   return {
     ipv4: `${ip}/24`,
     mac,
@@ -130,7 +167,7 @@ function pairConfig(o: PairOptions, ip: string, mac: string, maxConnections: num
     maxListeners: 4,
     syncacheEntries: Math.max(1024, o.concurrency * 2),
     synCacheMax: Math.max(1024, o.concurrency * 2),
-    maxTimeWait: maxConnections, // compact TIME-WAIT records (issue 6), when the core has them
+    maxTimeWait, // compact TIME-WAIT records (issue 6)
     chunkCount: Math.max(4096, o.concurrency * 4),
     chunkSize: 2048,
     rxSlots: 1024,
@@ -140,8 +177,8 @@ function pairConfig(o: PairOptions, ip: string, mac: string, maxConnections: num
     shards: o.shards,
     useTimerWheel: o.useTimerWheel,
     timeWaitMs: o.timeWaitMs,
-    ephemeralLow: 1024,
-    ephemeralHigh: 65535,
+    ephemeralLow: o.ephemeralLow ?? 1024,
+    ephemeralHigh: o.ephemeralHigh ?? 65535,
     arpEntries: 16,
     arpPending: 1024,
   };
@@ -154,13 +191,25 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
   if (!(o.concurrency >= 1) || !(o.payload >= 1)) throw new RangeError("concurrency and payload must be ≥ 1");
   const clock = o.clock ?? realClock;
   const port = o.port ?? 7000;
+  const closer = o.closer ?? "client";
+  const serverPorts = o.serverPorts ?? 1;
+  if (!(serverPorts >= 1 && serverPorts <= 64 && port + serverPorts - 1 <= 65535)) throw new RangeError("serverPorts must be 1..64");
+  const rate = o.rate ?? 0;
+  const portOpt = o.twReuse ? PORT_OPT.TW_REUSE : 0;
   // Client: in-flight connections plus TIME-WAIT (timeWaitMs at up to 400 k CPS), within the port range.
-  const clientMax = Math.min(64512, o.concurrency + Math.ceil((o.timeWaitMs / 1000) * 400_000) + 1024);
+  const RANGE = (o.ephemeralHigh ?? 65535) - (o.ephemeralLow ?? 1024) + 1;
+  if (!(RANGE >= 1 && (o.ephemeralLow ?? 1024) >= 1)) throw new RangeError("ephemeralLow..ephemeralHigh must be a non-empty range");
+  const clientMax = Math.max(o.concurrency + 64, Math.min(RANGE, o.concurrency + Math.ceil((o.timeWaitMs / 1000) * 400_000) + 1024));
   const serverMax = Math.max(4096, o.concurrency * 4);
+  // TIME-WAIT records: the active closer holds at most one per 4-tuple, i.e. per
+  // (client port, server port); the other side needs none (a few for safety).
+  const twNeed = Math.min(serverPorts * RANGE, Math.ceil((o.timeWaitMs / 1000) * 400_000)) + o.concurrency + 1024;
+  const clientTw = closer === "client" ? twNeed : 1024;
+  const serverTw = closer === "server" ? twNeed : 1024;
   const pair = createMemoryPair({ clock, seed: 1, macA: "02:00:00:00:00:0a", macB: "02:00:00:00:00:0b", faults: { queueFrames: 1 << 16 } });
   const t0 = BigInt(Math.floor(clock.nowUs()));
-  const A = await StackCore.create(pairConfig(o, CLIENT_IP, "02:00:00:00:00:0a", clientMax), t0);
-  const B = await StackCore.create(pairConfig(o, SERVER_IP, "02:00:00:00:00:0b", serverMax), t0);
+  const A = await StackCore.create(pairConfig(o, CLIENT_IP, "02:00:00:00:00:0a", clientMax, clientTw), t0);
+  const B = await StackCore.create(pairConfig(o, SERVER_IP, "02:00:00:00:00:0b", serverMax, serverTw), t0);
   const xa = A.exports;
   const xb = B.exports;
   const statsA = new ModuleStats(A);
@@ -179,10 +228,17 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
   const liveA = new Uint32Array(clientMax + 1);
   const reqAt = new Float64Array(clientMax + 1);
   const gotB = new Uint32Array(serverMax * 2 + 1);
+  /** The live handle of each server slot (server-close: events after our close are ignored). */
+  const liveB = new Uint32Array(serverMax * 2 + 1);
   const serverIp = SERVER_IP.split(".").reduce((a, b) => (a << 8) | Number(b), 0) >>> 0;
 
   let completed = 0;
   let started = 0;
+  /** Connects issued since the pacing origin (rate > 0). */
+  let launched = 0;
+  let paceStart = clock.nowUs();
+  let portExhausted = 0;
+  let nextPort = 0;
   let inFlight = 0;
   let errors = 0;
   const errorCodes: Record<string, number> = {};
@@ -193,13 +249,24 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
   let now = clock.nowUs();
 
   const launch = (): void => {
+    if (rate > 0) {
+      // Token bucket: `rate` per second since paceStart, at most 5 ms of it at once.
+      const t = clock.nowUs();
+      const floor = ((t - paceStart) / 1e6) * rate - rate * 0.005;
+      if (launched < floor) launched = Math.floor(floor);
+    }
     while (inFlight < o.concurrency && !stopLaunching) {
       if (o.connections > 0 && measuring && started >= o.connections) return;
-      const h = xa.connect(0, 0, serverIp, port) >>> 0;
+      if (rate > 0 && launched >= ((clock.nowUs() - paceStart) / 1e6) * rate) return;
+      const dport = port + (serverPorts > 1 ? nextPort++ % serverPorts : 0);
+      const h = xa.connect(0, portOpt, serverIp, dport) >>> 0;
       if (h === 0) {
-        countError(`connect:${xa.lastError()}`);
+        const code = xa.lastError();
+        if (code === ERRORS.E_NO_PORT) portExhausted++;
+        countError(`connect:${code}`);
         return; // retried on the next completion or loop iteration
       }
+      launched++;
       const i = h & INDEX_MASK;
       gotA[i] = 0;
       reqAt[i] = 0;
@@ -227,8 +294,15 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
         reqAt[h & INDEX_MASK] = now;
         break;
       }
-      case ABI.EVENT_READABLE: {
+      case ABI.EVENT_READABLE:
+      case ABI.EVENT_PEER_CLOSED: {
         const i = h & INDEX_MASK;
+        if (type === ABI.EVENT_PEER_CLOSED && closer === "client") {
+          countError("server-closed-first");
+          finishClient(h, false);
+          launch();
+          break;
+        }
         for (;;) {
           const n = xa.recv(h, payload) | 0;
           if (n > 0) {
@@ -243,14 +317,13 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
           if (measuring && reqAt[i] > 0) request$.record(now - reqAt[i]);
           finishClient(h, true);
           launch();
+        } else if (type === ABI.EVENT_PEER_CLOSED) {
+          countError("reply-short");
+          finishClient(h, false);
+          launch();
         }
         break;
       }
-      case ABI.EVENT_PEER_CLOSED:
-        countError("server-closed-first");
-        finishClient(h, false);
-        launch();
-        break;
       case ABI.EVENT_ERROR:
         countError(`error:${arg0}`);
         break;
@@ -268,12 +341,13 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
     switch (type) {
       case ABI.EVENT_ACCEPTED: {
         const c = xb.accept(h) >>> 0;
-        if (c !== 0) gotB[c & INDEX_MASK] = 0;
+        if (c !== 0) { gotB[c & INDEX_MASK] = 0; liveB[c & INDEX_MASK] = c; }
         void arg0;
         break;
       }
       case ABI.EVENT_READABLE: {
         const i = h & INDEX_MASK;
+        if (liveB[i] !== h) break; // closed by us already (server-close)
         for (;;) {
           const n = xb.recv(h, payload) | 0;
           if (n > 0) { gotB[i] += n; continue; }
@@ -284,11 +358,14 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
           ioB.set(reply);
           const n = xb.send(h, payload) | 0;
           if (n !== payload) countError(`server-send:${n}`);
+          if (closer === "server") { liveB[i] = 0; xb.close(h); } // FIN right after the reply
         }
         break;
       }
       case ABI.EVENT_PEER_CLOSED:
       case ABI.EVENT_CLOSED:
+        if (liveB[h & INDEX_MASK] !== h) break;
+        liveB[h & INDEX_MASK] = 0;
         xb.close(h);
         break;
       case ABI.EVENT_ERROR:
@@ -305,8 +382,9 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
   B.linkUp();
   const heapA0 = A.heapTop();
   const heapB0 = B.heapTop();
-  const listener = B.listen(port, 0, 4096);
-  if (listener === 0) throw new Error(`bench: server listen failed (code ${B.lastError()})`);
+  for (let p = port; p < port + serverPorts; p++) {
+    if (B.listen(p, 0, 4096) === 0) throw new Error(`bench: server listen on ${p} failed (code ${B.lastError()})`);
+  }
 
   // Each stack steps at its own clock reading, so a stamp pair on one side never
   // collapses onto the other side's step time.
@@ -344,6 +422,12 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
   const opsA0 = Number(xa.benchTimersScheduled()) + Number(xa.benchTimersCancelled());
   const opsB0 = Number(xb.benchTimersScheduled()) + Number(xb.benchTimersCancelled());
   measuring = true;
+  paceStart = clock.nowUs();
+  launched = 0;
+  const exhausted0 = portExhausted;
+  let twReusedBase = Number(xa.gauge(19));
+  let twSynBase = Number(xb.gauge(16));
+  let exhaustedBase = portExhausted;
   const cpu0 = process.cpuUsage();
   const start = clock.nowUs();
   const endAt = o.connections > 0 ? Infinity : start + o.durationS * 1e6;
@@ -371,7 +455,16 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
         chunksInUse: Number(xa.gauge(4)) + Number(xb.gauge(4)),
         timersActive: Number(xa.gauge(8)) + Number(xb.gauge(8)),
         timeWait: (xa.benchTimeWaitCount() >>> 0) + (xb.benchTimeWaitCount() >>> 0),
+        timeWaitBytes: Number(xa.benchTimeWaitBytes()) + Number(xb.benchTimeWaitBytes()),
+        timeWaitA: xa.benchTimeWaitCount() >>> 0,
+        timeWaitB: xb.benchTimeWaitCount() >>> 0,
+        twReused: Number(xa.gauge(19)) - twReusedBase,
+        twSynAccepted: Number(xb.gauge(16)) - twSynBase,
+        portExhausted: portExhausted - exhaustedBase,
       };
+      twReusedBase = Number(xa.gauge(19));
+      twSynBase = Number(xb.gauge(16));
+      exhaustedBase = portExhausted;
       samples.push(s);
       o.onSample?.(s);
       sampleStart = t;
@@ -456,6 +549,7 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
     memoryPerConnectionBytes: a.memory.bytesPerConnection ?? 0,
     timeWaitCount,
     timeWaitBytes,
+    portExhausted: portExhausted - exhausted0,
     endpointRecordBytes,
     residual,
     config: { clientMaxConnections: clientMax, serverMaxConnections: serverMax, port },

@@ -26,7 +26,15 @@ Usage: ustack bench [options]
   --payload B         request and reply bytes (default 64)
   --timer wheel|list  timer queue: V2 wheel (default) or V1 sorted list
   --shards 256|1      connection-table shards (default 256)
-  --time-wait-ms MS   TIME-WAIT duration in pair mode (default 250)
+  --time-wait-ms MS   TIME-WAIT duration in pair mode (default 250; TCP's own is 60000)
+  --tw-reuse          pair: connect with twReuse (Linux tcp_tw_reuse: a 4-tuple in TIME-WAIT may be
+                      taken ≥ 1 s after its last segment); one client address, so about 64 k new
+                      connections per second per server port at most (docs/benchmarks.md)
+  --rate R            pair: at most R connects per second (default: unpaced)
+  --closer client|server
+                      pair: who closes first (default client, SPEC §6; server: the server sends FIN
+                      with its reply and holds TIME-WAIT, new SYNs reuse it per RFC 6191)
+  --server-ports N    pair: the server listens on N consecutive ports, connects round-robin (default 1)
   --compare kernel    also run the workload through Node's net over 127.0.0.1, alternating
   --runs R            runs per side with --compare (default 3; medians are reported)
   --sweep             concurrency 10, 50, 100, 250, 500 with the ±5 % stability verdict
@@ -51,6 +59,10 @@ export interface BenchArgs {
   timer: "wheel" | "list";
   shards: number;
   timeWaitMs: number;
+  twReuse: boolean;
+  rate: number;
+  closer: "client" | "server";
+  serverPorts: number;
   compare: "kernel" | null;
   runs: number;
   sweep: boolean;
@@ -62,8 +74,8 @@ export interface BenchArgs {
 
 export class BenchUsageError extends Error {}
 
-const VALUED = ["--mode", "--connections", "--concurrency", "--duration", "--warmup", "--payload", "--timer", "--shards", "--time-wait-ms", "--compare", "--runs", "--out", "--chart"];
-const FLAGS = ["--sweep", "--soak", "--json", "--help"];
+const VALUED = ["--mode", "--connections", "--concurrency", "--duration", "--warmup", "--payload", "--timer", "--shards", "--time-wait-ms", "--rate", "--closer", "--server-ports", "--compare", "--runs", "--out", "--chart"];
+const FLAGS = ["--sweep", "--soak", "--json", "--help", "--tw-reuse"];
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
   const v = new Map<string, string>();
@@ -105,6 +117,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   if ((shards & (shards - 1)) !== 0) throw new BenchUsageError(`--shards must be a power of two (got ${shards})`);
   const compare = v.get("--compare") ?? null;
   if (compare !== null && compare !== "kernel") throw new BenchUsageError(`--compare takes "kernel" (got ${compare})`);
+  const closer = (v.get("--closer") ?? "client") as BenchArgs["closer"];
+  if (closer !== "client" && closer !== "server") throw new BenchUsageError(`--closer must be client or server (got ${closer})`);
   const sweep = f.has("--sweep");
   const soak = f.has("--soak");
   if (sweep && soak) throw new BenchUsageError("--sweep and --soak exclude each other");
@@ -118,6 +132,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     timer,
     shards,
     timeWaitMs: int("--time-wait-ms", 250, 1, 600_000),
+    twReuse: f.has("--tw-reuse"),
+    rate: int("--rate", 0, 0, 10_000_000),
+    closer,
+    serverPorts: int("--server-ports", 1, 1, 64),
     compare: compare as BenchArgs["compare"],
     runs: int("--runs", 3, 1, 100),
     sweep,
@@ -158,6 +176,10 @@ function pairOptions(a: BenchArgs, bar: ProgressBar, label: string): PairOptions
     useTimerWheel: a.timer === "wheel",
     shards: a.shards,
     timeWaitMs: a.timeWaitMs,
+    twReuse: a.twReuse,
+    rate: a.rate,
+    closer: a.closer,
+    serverPorts: a.serverPorts,
     onProgress: (p: Progress) => bar.show(p.phase === "warmup" ? `${label} warm-up` : label, p.fraction, p.phase === "warmup" ? "" : `${k(p.completed)} conns, ${k(p.cps)} CPS`),
   };
 }
@@ -292,8 +314,21 @@ export async function benchMain(argv: string[], out: (s: string) => void): Promi
       const r = await runPair({ ...pairOptions(a, bar, "ustack pair"), shouldStop: () => stop });
       bar.done();
       const rep = pairReport(r);
-      result = { ...rep, targets: targets(rep, null), machine: machineFacts(), options: a, sizing: r.config };
+      result = {
+        ...rep, targets: targets(rep, null), machine: machineFacts(), options: a, sizing: r.config,
+        portExhausted: r.portExhausted,
+        // Per-second samples: CPS, RSS, TIME-WAIT records/bytes, reuse activity, E_NO_PORT.
+        samples: r.samples.map((s) => ({ ...s, t: Math.round(s.t * 1000) / 1000, cps: Math.round(s.cps) })),
+      };
       text = formatTable(rep, opts, null, null);
+      if (a.twReuse || a.closer === "server" || a.serverPorts > 1 || a.timeWaitMs >= 10_000) {
+        const tw = r.samples.map((s) => s.timeWait);
+        const rss = r.samples.map((s) => s.rssBytes / 2 ** 20);
+        text += `\n  TIME-WAIT (${a.timeWaitMs} ms, twReuse ${a.twReuse ? "on" : "off"}, closer ${a.closer}, ${a.serverPorts} server port(s)${a.rate ? `, rate ≤ ${k(a.rate)}/s` : ""}):\n` +
+          `    records min/max over the samples ${k(tw.length ? Math.min(...tw) : 0)} / ${k(tw.length ? Math.max(...tw) : 0)}; at the end ${k(r.timeWaitCount)} (${k(r.timeWaitBytes)} B)\n` +
+          `    taken over by connect (twReuse) ${k(r.samples.reduce((n, s) => n + s.twReused, 0))}; SYNs accepted in TIME-WAIT ${k(r.samples.reduce((n, s) => n + s.twSynAccepted, 0))}\n` +
+          `    port exhaustion (E_NO_PORT) ${k(r.portExhausted)}; RSS min/max ${(rss.length ? Math.min(...rss) : 0).toFixed(1)} / ${(rss.length ? Math.max(...rss) : 0).toFixed(1)} MiB\n`;
+      }
       chart.cps.push({ label: "ustack pair", color: "#1f77b4", points: rep.cpsSamples.map((c, i) => [i + 1, c]) });
       chart.cdf.push({ label: "server handshake", color: "#d62728", points: r.handshake.cdf() });
       chart.cdf.push({ label: "client connect", color: "#2ca02c", points: r.connect.cdf() });
