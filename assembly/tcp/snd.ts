@@ -15,7 +15,7 @@
 
 import {
   Tcb, TF_NODELAY, TF_FIN_QUEUED, TF_FIN_SENT, TF_ACK_NOW, TF_RTT_TIMING, TF_IN_RECOVERY,
-  TF_PERSIST, TF_KEEPALIVE, TF_TS_OK, TF_WANT_WRITABLE, TCB_TIMER_RTX, TCB_TIMER_KEEP,
+  TF_PERSIST, TF_KEEPALIVE, TF_TS_OK, TF_SACK_OK, TF_WANT_WRITABLE, TCB_TIMER_RTX, TCB_TIMER_KEEP,
 } from "./tcb";
 import { TcpRepr, TCP_FLAG_ACK, TCP_FLAG_PSH, TCP_FLAG_FIN } from "../wire/tcp";
 import { STATE_ESTABLISHED, STATE_CLOSE_WAIT, STATE_FIN_WAIT_1, STATE_CLOSING, STATE_LAST_ACK } from "./state";
@@ -72,6 +72,21 @@ export function flightSize(t: Tcb): u32 {
 
 /** RFC 5681 §3.1 eq. (4): ssthresh = max(FlightSize / 2, 2·SMSS). */
 @inline
+/**
+ * True when SACK is on for the connection and the segment carries a SACK block that
+ * lies within the outstanding data (SND.UNA, SND.MAX] — evidence of a loss at
+ * SND.UNA (RFC 6675 §2). We keep no scoreboard, so a repeated block also counts.
+ */
+function sacksOutstanding(t: Tcb, seg: TcpRepr): bool {
+  if ((t.flags & TF_SACK_OK) == 0) return false;
+  const n = seg.sackCount;
+  for (let i = 0; i < n; i++) {
+    const left = seg.sackLeft(i), right = seg.sackRight(i);
+    if (seqGt(left, t.sndUna) && seqLt(left, right) && seqLe(right, t.sndMax)) return true;
+  }
+  return false;
+}
+
 function lossSsthresh(t: Tcb): u32 {
   const half = flightSize(t) >> 1;
   const two = <u32>t.sndMss << 1;
@@ -274,8 +289,11 @@ export function ackReceived(p: usize, seg: TcpRepr, payloadLen: u32): u32 {
       envEvent(EV_WRITABLE, t.handle, 0, 0);
     }
   } else if (ack == t.sndUna && payloadLen == 0 && (seg.flags & (0x01 | 0x02)) == 0 &&
-             t.sndMax != t.sndUna && wnd == t.sndWnd) {
-    // RFC 5681 §2 duplicate ACK: no data, no SYN/FIN, same window, data outstanding.
+             t.sndMax != t.sndUna && (wnd == t.sndWnd || sacksOutstanding(t, seg))) {
+    // Duplicate ACK: no data, no SYN/FIN, data outstanding, and either the same window
+    // (RFC 5681 §2) or SACK blocks for outstanding data (RFC 6675 §2 "DupAck": a peer
+    // such as Linux keeps opening its window while it SACKs, so its duplicate ACKs
+    // rarely carry the same window; without this the loss waited for the RTO).
     t.dupAcks++;
     const mss = <u32>t.sndMss;
     if ((t.flags & TF_IN_RECOVERY) != 0) {
