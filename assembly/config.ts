@@ -27,7 +27,7 @@
 //   ├──────────────────┼──────────────────┼──────────────────┼──────────────────┤
 //   │ keepIntvlMs      │ keepCount        │ synCacheMax      │ ephemeralLow     │ 160
 //   ├──────────────────┼──────────────────┼──────────────────┼──────────────────┤
-//   │ ephemeralHigh    │ challengeAckLimit│ reserved         │ reserved         │ 176
+//   │ ephemeralHigh    │ challengeAckLimit│ congestionControl│ reserved         │ 176
 //   └──────────────────┴──────────────────┴──────────────────┴──────────────────┘ 192
 //
 //   MAC = macHi (its low 16 bits) << 32 | macLo: 02:00:00:00:00:0a is macHi 0x0200,
@@ -69,6 +69,7 @@
 //   rxBudget ≥ 1 (frames one tick takes from the RX ring)            [E_CONFIG_BUDGET]
 //   synCacheMax ≥ 1                                                  [E_CONFIG_ZERO]
 //   challengeAckLimit: any (0 sends no challenge ACKs)
+//   congestionControl 0 = CUBIC (RFC 9438, default), 1 = NewReno     [E_CONFIG_CC]
 // useTimerWheel: 1 = timer wheel V2, 0 = the V1 sorted list (the mission's flag).
 // An all-zero secret is accepted (tests use fixed secrets); host/stack-core.ts always
 // writes 16 bytes of host entropy.
@@ -121,6 +122,7 @@ export const CFG_SYNCACHE_MAX: u32 = 168;
 export const CFG_EPHEMERAL_LOW: u32 = 172;
 export const CFG_EPHEMERAL_HIGH: u32 = 176;
 export const CFG_CHALLENGE_ACK_LIMIT: u32 = 180;
+export const CFG_CONGESTION_CONTROL: u32 = 184;
 
 // Result codes of the interface and TCP fields (assembly/errors.ts range 1–99;
 // these live here, beside the rules they report; mirrored in host/abi.ts ERRORS).
@@ -150,6 +152,8 @@ export const E_CONFIG_PORTS: i32 = 60;
 export const E_CONFIG_IO_BUFFER: i32 = 61;
 /** rxBudget is 0. */
 export const E_CONFIG_BUDGET: i32 = 62;
+/** congestionControl is neither 0 (CUBIC) nor 1 (NewReno). */
+export const E_CONFIG_CC: i32 = 63;
 
 // Defaults: a small server (1 024 connections) that fits in a few MiB.
 export const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
@@ -246,6 +250,7 @@ export function configDefaults(p: usize): void {
   store<u32>(p + CFG_EPHEMERAL_LOW, DEFAULT_EPHEMERAL_LOW);
   store<u32>(p + CFG_EPHEMERAL_HIGH, DEFAULT_EPHEMERAL_HIGH);
   store<u32>(p + CFG_CHALLENGE_ACK_LIMIT, DEFAULT_CHALLENGE_ACK_LIMIT);
+  store<u32>(p + CFG_CONGESTION_CONTROL, 0); // CUBIC
 }
 
 /** Reads field `off` (a CFG_* offset) of the block at `p`. */

@@ -78,10 +78,10 @@ export const E_BAD_ARGUMENT: i32 = 41;
 // 45 is taken: E_ADDR_NOT_AVAILABLE (assembly/glue/api.ts), a local address that is
 // not the interface's (Node: EADDRNOTAVAIL).
 
-// --- configuration of the interface and TCP: 50–62 in assembly/config.ts ----------
+// --- configuration of the interface and TCP: 50–63 in assembly/config.ts ----------
 // (E_CONFIG_MAC 50, _ADDR 51, _PREFIX 52, _GATEWAY 53, _MTU 54, _ARP 55, _REASM 56,
-//  _TCP_TIMER 57, _TCP_RETRIES 58, _BUFFER 59, _PORTS 60, _IO_BUFFER 61, _BUDGET 62;
-//  63–69 reserved for further config rules). Do not define codes in 45 or 50–69 here.
+//  _TCP_TIMER 57, _TCP_RETRIES 58, _BUFFER 59, _PORTS 60, _IO_BUFFER 61, _BUDGET 62,
+//  _CC 63; 64–69 reserved for further config rules). Do not define codes in 45 or 50–69 here.
 
 // --- last error (errno style) ------------------------------------------------
 // Functions that return a handle return 0 on failure and leave the reason here.

@@ -81,6 +81,7 @@ export const ABI = {
   CFG_EPHEMERAL_LOW: 172,
   CFG_EPHEMERAL_HIGH: 176,
   CFG_CHALLENGE_ACK_LIMIT: 180,
+  CFG_CONGESTION_CONTROL: 184,
   STATS_COUNT: 124,
   STATS_MEM_OFF: 0,
   STATS_IFACE_OFF: 32,
@@ -199,6 +200,7 @@ export const ERRORS = {
   E_CONFIG_PORTS: 60,
   E_CONFIG_IO_BUFFER: 61,
   E_CONFIG_BUDGET: 62,
+  E_CONFIG_CC: 63,
   // iface/errors.ts (the ones commands return)
   E_IF_NO_ROUTE: 106,
   E_IF_CONFIG: 110,
@@ -270,6 +272,8 @@ export interface StackConfig {
   ephemeralLow?: number;
   ephemeralHigh?: number;
   challengeAckLimit?: number;
+  /** 0 = CUBIC (RFC 9438, default), 1 = NewReno (RFC 5681/6582). */
+  congestionControl?: number;
 }
 
 /** "a.b.c.d" → u32 (numeric order: 10.0.0.1 = 0x0a000001). Throws on anything else. */
@@ -340,6 +344,7 @@ const CONFIG_FIELDS: ReadonlyArray<[keyof StackConfig, number]> = [
   ["ephemeralLow", ABI.CFG_EPHEMERAL_LOW],
   ["ephemeralHigh", ABI.CFG_EPHEMERAL_HIGH],
   ["challengeAckLimit", ABI.CFG_CHALLENGE_ACK_LIMIT],
+  ["congestionControl", ABI.CFG_CONGESTION_CONTROL],
 ];
 
 /**

@@ -1,7 +1,7 @@
 // Module result codes → Node-style errors.
 //
 // The core returns small integers (assembly/errors.ts 1–99, with 45 in glue/api.ts and
-// 50–62 in config.ts; assembly/iface/errors.ts 100–199; assembly/tcp/codes.ts 200–299).
+// 50–63 in config.ts; assembly/iface/errors.ts 100–199; assembly/tcp/codes.ts 200–299).
 // Every one of them has a mapping below (tests/host/errors.test.ts checks it against
 // the module's sources). The net API turns them into Error objects
 // shaped like the ones Node's own `net` module produces, so code written against
@@ -87,6 +87,7 @@ const CODE_NAMES: Record<number, string> = {
   60: "EINVAL", // E_CONFIG_PORTS
   61: "EINVAL", // E_CONFIG_IO_BUFFER
   62: "EINVAL", // E_CONFIG_BUDGET
+  63: "EINVAL", // E_CONFIG_CC
   // assembly/iface/errors.ts (most are drop reasons counted inside the module; mapped
   // anyway so that no module code ever surfaces as EUSTACK<n>)
   101: "EINVAL", // E_IF_TRUNCATED

@@ -69,6 +69,8 @@ export interface StackOptions {
   slotSize?: number;
   eventRingSize?: number;
   useTimerWheel?: boolean;
+  /** TCP congestion control of new connections: "cubic" (RFC 9438, default) or "newreno" (RFC 5681/6582). */
+  congestionControl?: "cubic" | "newreno";
   /** ARP cache entries, frames waiting for ARP, reassembly slots and size. */
   arpEntries?: number;
   arpPending?: number;
@@ -128,6 +130,7 @@ const KNOWN_OPTIONS = new Set([
   "maxTimeWait", "timeWaitMs", "shards", "chunkCount", "chunkSize", "rxSlots", "txSlots", "slotSize",
   "eventRingSize", "useTimerWheel", "arpEntries", "arpPending", "reasmSlots", "reasmMaxBytes", "secret",
   "clock", "mode", "flavor", "wasm", "reuseAddress", "reusePort", "twReuse", "ephemeralLow", "ephemeralHigh",
+  "congestionControl",
 ]);
 
 interface Checked {
@@ -198,6 +201,12 @@ export function checkStackOptions(options: StackOptions): Checked {
   if (options.useTimerWheel !== undefined) {
     if (typeof options.useTimerWheel !== "boolean") throw new TypeError("ustack: option useTimerWheel must be a boolean");
     config.useTimerWheel = options.useTimerWheel;
+  }
+  if (options.congestionControl !== undefined) {
+    if (options.congestionControl !== "cubic" && options.congestionControl !== "newreno") {
+      throw new RangeError(`ustack: option congestionControl must be "cubic" or "newreno" (got ${JSON.stringify(options.congestionControl)})`);
+    }
+    config.congestionControl = options.congestionControl === "newreno" ? 1 : 0;
   }
   if (options.secret !== undefined) {
     if (!(options.secret instanceof Uint8Array) || options.secret.byteLength !== 16) throw new TypeError("ustack: option secret must be a Uint8Array of 16 bytes");

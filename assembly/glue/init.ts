@@ -16,7 +16,7 @@ import {
   CFG_GATEWAY, CFG_MTU, CFG_ARP_ENTRIES, CFG_ARP_PENDING, CFG_REASM_SLOTS, CFG_REASM_MAX_BYTES,
   CFG_TIME_WAIT_MS, CFG_SND_BUF, CFG_RCV_BUF, CFG_RTO_MIN_MS, CFG_RTO_MAX_MS, CFG_MAX_RETRIES,
   CFG_SYN_RETRIES, CFG_SYNACK_RETRIES, CFG_DELACK_MS, CFG_KEEP_IDLE_MS, CFG_KEEP_INTVL_MS,
-  CFG_KEEP_COUNT, CFG_SYNCACHE_MAX, CFG_EPHEMERAL_LOW, CFG_EPHEMERAL_HIGH, CFG_CHALLENGE_ACK_LIMIT,
+  CFG_KEEP_COUNT, CFG_SYNCACHE_MAX, CFG_EPHEMERAL_LOW, CFG_EPHEMERAL_HIGH, CFG_CHALLENGE_ACK_LIMIT, CFG_CONGESTION_CONTROL, E_CONFIG_CC,
   CFG_SLOT_SIZE, CFG_CHUNK_SIZE,
   E_CONFIG_MAC, E_CONFIG_ADDR, E_CONFIG_PREFIX, E_CONFIG_GATEWAY, E_CONFIG_MTU, E_CONFIG_ARP,
   E_CONFIG_REASM, E_CONFIG_TCP_TIMER, E_CONFIG_TCP_RETRIES, E_CONFIG_BUFFER, E_CONFIG_PORTS,
@@ -38,7 +38,7 @@ import { REASM_MAX_PAYLOAD } from "../iface/reassembly";
 import { ifaceAttachTcp } from "../iface/tcp-glue";
 import {
   setTimeWaitMs, setRtoBounds, setRetries, setDelAckMs, setKeepalive, setSynCacheMax,
-  setAnnounceMss, setDefaultBuffers, setEphemeralRange, setChallengeAckLimit,
+  setAnnounceMss, setDefaultBuffers, setEphemeralRange, setChallengeAckLimit, setCongestionControl,
 } from "../tcp/config";
 import { installTcpEnv } from "./tcp-env";
 import { tickSetup, rxFrame } from "./tick";
@@ -104,6 +104,7 @@ export function tcpConfigCheck(p: usize): i32 {
   if (io == 0 || io > MAX_IO_BUF) return E_CONFIG_IO_BUFFER;
   if (cfg(p, CFG_RX_BUDGET) == 0) return E_CONFIG_BUDGET;
   if (cfg(p, CFG_SYNCACHE_MAX) == 0) return E_CONFIG_ZERO;
+  if (cfg(p, CFG_CONGESTION_CONTROL) > 1) return E_CONFIG_CC;
   return OK;
 }
 
@@ -203,6 +204,7 @@ function integratedInitInner(p: usize, nowUs: u64): i32 {
   setDefaultBuffers(cfg(p, CFG_SND_BUF), cfg(p, CFG_RCV_BUF));
   setEphemeralRange(<u16>cfg(p, CFG_EPHEMERAL_LOW), <u16>cfg(p, CFG_EPHEMERAL_HIGH));
   setChallengeAckLimit(cfg(p, CFG_CHALLENGE_ACK_LIMIT));
+  setCongestionControl(cfg(p, CFG_CONGESTION_CONTROL));
   // RFC 9293 §3.7.1: MSS = the largest IP datagram we can take − 40 (IPv4 + TCP headers);
   // the datagram is bounded by the MTU and by what a ring slot holds.
   let ipMax = mtu;

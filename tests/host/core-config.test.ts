@@ -52,6 +52,7 @@ test("interface and TCP config: each broken rule is rejected with its own code, 
     [{ ioBufSize: 0 }, ERRORS.E_CONFIG_IO_BUFFER],
     [{ ioBufSize: 17 << 20 }, ERRORS.E_CONFIG_IO_BUFFER],
     [{ rxBudget: 0 }, ERRORS.E_CONFIG_BUDGET],
+    [{ congestionControl: 2 }, ERRORS.E_CONFIG_CC],
     [{ synCacheMax: 0 }, ERRORS.E_CONFIG_ZERO],
   ];
   const { exports } = await instantiate("release");

@@ -58,6 +58,7 @@ const EXPECTED: ReadonlyArray<[number, string, string]> = [
   [60, "E_CONFIG_PORTS", "EINVAL"],
   [61, "E_CONFIG_IO_BUFFER", "EINVAL"],
   [62, "E_CONFIG_BUDGET", "EINVAL"],
+  [63, "E_CONFIG_CC", "EINVAL"],
   // assembly/iface/errors.ts
   [101, "E_IF_TRUNCATED", "EINVAL"],
   [102, "E_IF_MALFORMED", "EINVAL"],

@@ -35,6 +35,7 @@ const bad: Array<[string, Partial<StackOptions> & Record<string, unknown>, RegEx
   ["unknown option", { maxConnection: 5 }, /unknown option maxConnection/],
   ["secret of 8 bytes", { secret: new Uint8Array(8) }, /secret must be a Uint8Array of 16 bytes/],
   ["bad mode", { mode: "turbo" as never }, /mode must be "loop" or "manual"/],
+  ["unknown congestion control", { congestionControl: "bbr" as never }, /congestionControl must be "cubic" or "newreno"/],
 ];
 
 for (const [what, patch, re] of bad) {
@@ -53,7 +54,8 @@ test("Stack.create rejects a missing or closed link", async () => {
 });
 
 test("valid options pass and keep their values", () => {
-  const c = checkStackOptions({ ...base, gateway: "198.18.0.254", maxConnections: 2000, shards: 64, timeWaitMs: 5 });
+  const c = checkStackOptions({ ...base, gateway: "198.18.0.254", maxConnections: 2000, shards: 64, timeWaitMs: 5, congestionControl: "newreno" });
+  assert.equal(c.config.congestionControl, 1);
   assert.equal(c.gateway, 0xc61200fe);
   assert.equal(c.prefixLen, 24);
   assert.equal(c.config.maxConnections, 2000);
