@@ -17,12 +17,12 @@ import {
   tcpOpen, tcpListen, tcpConnect, tcpAccept, tcpSend, tcpRecv, tcpShutdown, tcpClose, tcpAbort,
   tcpSetOption, OPT_SNDBUF, OPT_RCVBUF,
 } from "../tcp/api";
-import { Tcb, TCB_SNDQ, TCB_RCVQ } from "../tcp/tcb";
+import { Tcb, TCB_SNDQ, TCB_RCVQ, TF_APP_CLOSED } from "../tcp/tcb";
 import { STATE_LISTEN, STATE_CLOSED } from "../tcp/state";
 import { E_BAD_STATE, E_NO_PENDING, E_NO_PORT } from "../tcp/codes";
 import { ephemeralLow, ephemeralHigh } from "../tcp/config";
 import {
-  OK, E_NOT_INITIALIZED, E_BAD_ARGUMENT, E_BAD_LENGTH, E_ENDPOINTS_EXHAUSTED, setLastError, lastError,
+  OK, E_NOT_INITIALIZED, E_STALE_HANDLE, E_BAD_ARGUMENT, E_BAD_LENGTH, E_ENDPOINTS_EXHAUSTED, setLastError, lastError,
 } from "../errors";
 import { E_IF_NO_ROUTE } from "../iface/errors";
 import {
@@ -77,10 +77,17 @@ function bindFlags(arg: u32): u8 {
   if (txFullHit) endpointPendingPush(h);
 }
 
-/** OK or the (counted) handle error. */
+/**
+ * OK or the (counted) handle error. A handle the host gave up with close() is stale
+ * from then on, although its record may live on (FIN-WAIT, TIME-WAIT) until the
+ * protocol is done: the host can no longer send on, read from or reset it.
+ */
 function check(h: u32): i32 {
   if (!stackReady()) return E_NOT_INITIALIZED;
-  return endpointCheck(h);
+  const rc = endpointCheck(h);
+  if (rc != OK) return rc;
+  if ((changetype<Tcb>(endpointPtrQuiet(h)).flags & TF_APP_CLOSED) != 0) return E_STALE_HANDLE;
+  return OK;
 }
 
 /** A free local port for a listener from the ephemeral range (RFC 6056-style offset), 0 if none. */
@@ -300,7 +307,7 @@ export function cmdSetOption(h: u32, opt: i32, value: u32): i32 {
 // Each returns 0 for a bad handle (counted), and state() returns 0xff.
 
 function tcbOf(h: u32): usize {
-  return stackReady() && endpointCheck(h) == OK ? endpointPtrQuiet(h) : 0;
+  return check(h) == OK ? endpointPtrQuiet(h) : 0;
 }
 
 export function hLocalAddr(h: u32): u32 { const p = tcbOf(h); return p == 0 ? 0 : changetype<Tcb>(p).localAddr; }

@@ -33,7 +33,7 @@
 import {
   TcpEnv, setTcpEnv,
 } from "../tcp/env";
-import { Tcb, TCB_SNDQ, TCB_RCVQ, TF_ACTIVE_OPEN } from "../tcp/tcb";
+import { Tcb, TCB_SNDQ, TCB_RCVQ, TF_ACTIVE_OPEN, TF_APP_CLOSED } from "../tcp/tcb";
 import { STATE_LISTEN, STATE_SYN_RECEIVED } from "../tcp/state";
 import {
   endpointAcquire, endpointRelease, endpointPtrQuiet, endpointEntry, endpointSetEntry,
@@ -183,7 +183,14 @@ function txSend(seg: usize, len: u32, srcAddr: u32, dstAddr: u32): void {
   tcpEnvTxSend(seg, len, srcAddr, dstAddr);
 }
 
+/**
+ * Posts an event, unless the host has given the handle up with close(): a closed
+ * handle gets no more events (no EOF, readable, writable or accepted after close,
+ * as a destroyed Node socket emits nothing more), and it is stale to every command.
+ */
 function event(type: u16, h: u32, arg0: u32, arg1: u32): void {
+  const p = endpointPtrQuiet(h);
+  if (p != 0 && (changetype<Tcb>(p).flags & TF_APP_CLOSED) != 0) return;
   eventPush(type, h, arg0, arg1); // a full ring drops and counts (C_EVENT_RING_FULL)
 }
 

@@ -4,7 +4,7 @@
 // pool; no internal pointer leaves the module.
 
 import {
-  Tcb, TF_NODELAY, TF_KEEPALIVE, TF_FIN_QUEUED, TF_DETACHED, TF_IN_ACCEPTQ, TF_ACTIVE_OPEN,
+  Tcb, TF_NODELAY, TF_KEEPALIVE, TF_FIN_QUEUED, TF_DETACHED, TF_APP_CLOSED, TF_IN_ACCEPTQ, TF_ACTIVE_OPEN,
   TF_WS_OK, TF_SACK_OK, TF_TS_OK, TF_WANT_WRITABLE, TF_RCV_SHUT, TF_EOF_POSTED, TF_ERROR,
   TCB_TIMER_TW, TCB_TIMER_KEEP,
 } from "./tcb";
@@ -211,7 +211,7 @@ export function tcpClose(h: u32): i32 {
   if (p == 0) return E_INVALID_HANDLE;
   const t = changetype<Tcb>(p);
   const s = t.state;
-  t.flags |= TF_DETACHED;
+  t.flags |= TF_DETACHED | TF_APP_CLOSED;
   if (s == STATE_CLOSED) { tcbFinish(p); return 0; }
   if (s == STATE_LISTEN) {
     let guard: u32 = <u32>t.acceptLen + 1;

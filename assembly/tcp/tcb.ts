@@ -109,6 +109,8 @@ export const TF_WANT_WRITABLE: u32 = 1 << 18;
 export const TF_FIN_PENDING: u32 = 1 << 19;
 /** The connection was reset or timed out (error holds the code). */
 export const TF_ERROR: u32 = 1 << 20;
+/** The application closed the handle (close()): no more events, the handle is stale to commands. */
+export const TF_APP_CLOSED: u32 = 1 << 21;
 /** hsStartUs holds the handshake start (set once per connection; issue 8 histograms). */
 export const TF_HS_STAMPED: u32 = 1 << 30;
 

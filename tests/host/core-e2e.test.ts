@@ -107,20 +107,27 @@ async function closeScenario(first: "client" | "server" | "simultaneous"): Promi
     assert.equal(p.a.core.close(c), 0);
     assert.equal(p.b.core.close(s), 0);
   } else {
-    assert.equal(activeNode.core.close(activeH), 0);
+    // shutdown() sends the FIN and keeps the handle, so the states can be watched;
+    // close() gives the handle up (stale at once, docs/abi.md), the record lives on.
+    assert.equal(activeNode.core.shutdown(activeH), 0);
     assert.equal(activeNode.core.state(activeH), ST.FIN_WAIT_1);
     activeNode.kick();
     await p.run(() => peerClosed[passiveKey], "FIN delivered");
     assert.equal(passiveNode.core.state(passiveH), ST.CLOSE_WAIT);
     await p.run(() => activeNode.core.state(activeH) === ST.FIN_WAIT_2, "FIN acknowledged");
-    assert.equal(passiveNode.core.close(passiveH), 0);
+    assert.equal(activeNode.core.close(activeH), 0);
+    assert.equal(activeNode.core.state(activeH), 0xff, "a closed handle is stale");
+    assert.equal(activeNode.core.close(activeH), ERRORS.E_STALE_HANDLE, "closing it again: stale");
+    assert.equal(passiveNode.core.shutdown(passiveH), 0);
     assert.equal(passiveNode.core.state(passiveH), ST.LAST_ACK);
     passiveNode.kick();
     // The active closer's Tcb went back to the pool; a compact record keeps TIME-WAIT (issue 6).
     await p.run(() => activeNode.core.gauges().timeWait === 1, "active closer in TIME-WAIT");
-    assert.equal(activeNode.core.state(activeH), 0xff, "its handle (closed) is released");
-    // The passive side is gone (its handle was given up with close()).
-    await p.run(() => passiveNode.core.state(passiveH) === 0xff, "passive side released");
+    // The passive side still holds its handle: EV_CLOSED after the last ACK, then close() frees it.
+    await p.run(() => closed[passiveKey], "passive side CLOSED");
+    assert.equal(passiveNode.core.state(passiveH), ST.CLOSED);
+    assert.equal(passiveNode.core.close(passiveH), 0);
+    assert.equal(passiveNode.core.state(passiveH), 0xff, "passive side released");
   }
   // TIME-WAIT lasts timeWaitMs (IT-TCP-3 through the real wheel), then the record goes.
   const twNode = first === "simultaneous" ? p.a : activeNode;
@@ -140,7 +147,6 @@ async function closeScenario(first: "client" | "server" | "simultaneous"): Promi
       assert.equal(g[k], base[k], `${n.name} ${k} back to baseline (${first})`);
     }
   }
-  void closed;
   await p.close();
 }
 
