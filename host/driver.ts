@@ -110,7 +110,6 @@ export class Driver {
   private kicked = false;
   private loopDone: Promise<void> | null = null;
   private inStep = false;
-  private reportedError = false;
   readonly counters: DriverStats = {
     steps: 0, busySteps: 0, waits: 0, wakeups: 0, rxFrames: 0, txFrames: 0, txRefused: 0,
     rxRingFull: 0, events: 0, handlerErrors: 0,
@@ -301,12 +300,17 @@ export class Driver {
     return ran;
   }
 
+  /**
+   * An app handler (event sink or host timer) threw. The driver keeps its own state
+   * consistent (the rest of the step still runs) and then rethrows the error outside
+   * the step, as Node does for a throwing 'data' listener: it reaches
+   * process 'uncaughtException' (and fails the running test) instead of vanishing.
+   */
   private handlerError(e: unknown): void {
     this.counters.handlerErrors++;
-    if (!this.reportedError) {
-      this.reportedError = true;
-      console.error("ustack: an event handler threw (further errors are only counted):", e);
-    }
+    queueMicrotask(() => {
+      throw e;
+    });
   }
 
   // --- timing -------------------------------------------------------------------
