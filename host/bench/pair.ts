@@ -435,6 +435,36 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
   let sampleStart = start;
   let sampleBase = 0;
   let peakRss = process.memoryUsage.rss();
+  // One per-second sample, on the whole-second grid from the start of the measurement
+  // (slices are 20 ms, so a "≥ 1 s since the last sample" rule drifted and lost one).
+  const takeSample = (t: number): void => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peakRss) peakRss = rss;
+    const s: Sample = {
+      t: (t - start) / 1e6,
+      cps: ((completed - sampleBase) * 1e6) / (t - sampleStart),
+      rssBytes: rss,
+      endpointsA: Number(xa.gauge(0)),
+      endpointsB: Number(xb.gauge(0)),
+      chunksInUse: Number(xa.gauge(4)) + Number(xb.gauge(4)),
+      timersActive: Number(xa.gauge(8)) + Number(xb.gauge(8)),
+      timeWait: (xa.benchTimeWaitCount() >>> 0) + (xb.benchTimeWaitCount() >>> 0),
+      timeWaitBytes: Number(xa.benchTimeWaitBytes()) + Number(xb.benchTimeWaitBytes()),
+      timeWaitA: xa.benchTimeWaitCount() >>> 0,
+      timeWaitB: xb.benchTimeWaitCount() >>> 0,
+      twReused: Number(xa.gauge(19)) - twReusedBase,
+      twSynAccepted: Number(xb.gauge(16)) - twSynBase,
+      portExhausted: portExhausted - exhaustedBase,
+    };
+    twReusedBase = Number(xa.gauge(19));
+    twSynBase = Number(xb.gauge(16));
+    exhaustedBase = portExhausted;
+    samples.push(s);
+    o.onSample?.(s);
+    sampleStart = t;
+    sampleBase = completed;
+  };
+
   const done = (): boolean => (o.connections > 0 ? completed >= o.connections : clock.nowUs() >= endAt) || (o.shouldStop?.() ?? false);
   while (!done()) {
     const sliceEnd = clock.nowUs() + 20_000;
@@ -443,33 +473,7 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
       if (inFlight < o.concurrency) launch();
     }
     const t = clock.nowUs();
-    if (t - sampleStart >= 1e6) {
-      const rss = process.memoryUsage.rss();
-      if (rss > peakRss) peakRss = rss;
-      const s: Sample = {
-        t: (t - start) / 1e6,
-        cps: ((completed - sampleBase) * 1e6) / (t - sampleStart),
-        rssBytes: rss,
-        endpointsA: Number(xa.gauge(0)),
-        endpointsB: Number(xb.gauge(0)),
-        chunksInUse: Number(xa.gauge(4)) + Number(xb.gauge(4)),
-        timersActive: Number(xa.gauge(8)) + Number(xb.gauge(8)),
-        timeWait: (xa.benchTimeWaitCount() >>> 0) + (xb.benchTimeWaitCount() >>> 0),
-        timeWaitBytes: Number(xa.benchTimeWaitBytes()) + Number(xb.benchTimeWaitBytes()),
-        timeWaitA: xa.benchTimeWaitCount() >>> 0,
-        timeWaitB: xb.benchTimeWaitCount() >>> 0,
-        twReused: Number(xa.gauge(19)) - twReusedBase,
-        twSynAccepted: Number(xb.gauge(16)) - twSynBase,
-        portExhausted: portExhausted - exhaustedBase,
-      };
-      twReusedBase = Number(xa.gauge(19));
-      twSynBase = Number(xb.gauge(16));
-      exhaustedBase = portExhausted;
-      samples.push(s);
-      o.onSample?.(s);
-      sampleStart = t;
-      sampleBase = completed;
-    }
+    if (t - start >= (samples.length + 1) * 1e6) takeSample(t);
     if (o.onProgress && t - lastProgress > 100_000) {
       lastProgress = t;
       const fraction = o.connections > 0 ? completed / o.connections : (t - start) / (o.durationS * 1e6);
@@ -478,6 +482,7 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
     await yieldToLoop();
   }
   const end = clock.nowUs();
+  if (end - sampleStart >= 0.5e6) takeSample(end); // the last (nearly) whole second
   const cpu = process.cpuUsage(cpu0);
   measuring = false;
   stopLaunching = true;
