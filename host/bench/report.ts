@@ -39,6 +39,8 @@ export interface RunReport {
   errorCodes: Record<string, number>;
   retransmits: number | null;
   drops: number | null;
+  /** The drops by counter name (both stacks summed), only the non-zero ones. */
+  dropsByReason: Record<string, number> | null;
 }
 
 const round = (v: number, d = 1): number => Math.round(v * 10 ** d) / 10 ** d;
@@ -49,16 +51,20 @@ export function latency(h: LogLinearHistogram): LatencyUs {
 }
 
 /** Retransmissions and drops (TCP, interface, both stacks) from module snapshots. */
-export function retransmitsAndDrops(...snaps: ModuleSnapshot[]): { retransmits: number; drops: number } {
+export function retransmitsAndDrops(...snaps: ModuleSnapshot[]): { retransmits: number; drops: number; dropsByReason: Record<string, number> } {
   let retransmits = 0;
   let drops = 0;
+  const dropsByReason: Record<string, number> = {};
   for (const s of snaps) {
     for (const [k, v] of Object.entries(s.stats)) {
       if (k === "tcp_retransmits" || k === "tcp_fastRetransmits") retransmits += v;
-      else if (/^tcp_drop|^tcp_pawsDropped|^tcp_oooDropped|_drop_/.test(k)) drops += v;
+      else if (/^tcp_drop|^tcp_pawsDropped|^tcp_oooDropped|_drop_/.test(k)) {
+        drops += v;
+        if (v) dropsByReason[k] = (dropsByReason[k] ?? 0) + v;
+      }
     }
   }
-  return { retransmits, drops };
+  return { retransmits, drops, dropsByReason };
 }
 
 export interface StackRunLike {
@@ -108,6 +114,7 @@ export function runReport(mode: string, r: StackRunLike): RunReport {
     errorCodes: r.errorCodes,
     retransmits: rd?.retransmits ?? null,
     drops: rd?.drops ?? null,
+    dropsByReason: rd?.dropsByReason ?? null,
   };
 }
 
