@@ -15,8 +15,9 @@
 // JS never touches the array while a poll is in flight.
 
 import {
-  check, EFD_CLOEXEC, EFD_NONBLOCK, type Libc, POLLERR, POLLFD_SIZE, POLLHUP, POLLIN, POLLNVAL,
+  check, EAGAIN, EFD_CLOEXEC, EFD_NONBLOCK, ENOBUFS, type Libc, POLLERR, POLLFD_SIZE, POLLHUP, POLLIN, POLLNVAL, SysError,
 } from "../runtime/ffi.ts";
+import { LinkBase } from "./link.ts";
 
 export class FdWaiter {
   private readonly efd: number;
@@ -95,5 +96,46 @@ export class FdWaiter {
       await this.pending.catch(() => false);
     }
     this.libc.close(this.efd);
+  }
+}
+
+/**
+ * A link on a non-blocking file descriptor (TAP, AF_PACKET): the idle wait through an
+ * FdWaiter, interrupt, close, and the bookkeeping of a write's result.
+ */
+export abstract class FdLinkBase extends LinkBase {
+  protected readonly waiter: FdWaiter;
+  private closing: Promise<void> | null = null;
+
+  protected constructor(protected readonly libc: Libc, protected readonly fd: number) {
+    super();
+    this.waiter = new FdWaiter(libc, fd);
+  }
+
+  /** True when a write of `len` bytes returned `n` = len; counts real errors (not a full queue). */
+  protected wrote(n: number, len: number): boolean {
+    if (n === len) return true;
+    if (n >= 0 || (n !== -EAGAIN && n !== -ENOBUFS)) this.counters.txErrors++;
+    return false;
+  }
+
+  waitReadable(timeoutMs: number): Promise<boolean> {
+    if (this.isClosed) return Promise.resolve(false);
+    return this.waiter.wait(timeoutMs);
+  }
+
+  interrupt(): void {
+    this.waiter.interrupt();
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.isClosed = true;
+      this.closing = this.waiter.close().then(() => {
+        const r = this.libc.close(this.fd);
+        if (r < 0) throw new SysError("close", -r, this.name);
+      });
+    }
+    return this.closing;
   }
 }

@@ -67,13 +67,13 @@
 // struct ifreq for SIOCGIFHWADDR: name[16] @0, ifr_hwaddr (sa_family u16 @16, sa_data @18: the MAC).
 
 import {
-  AF_PACKET, check, CMSGHDR_SIZE, EAGAIN, ENOBUFS, ETH_P_ALL, type Libc, loadLibc, MSG_DONTWAIT, MSG_TRUNC,
+  AF_PACKET, check, CMSGHDR_SIZE, EAGAIN, ETH_P_ALL, type Libc, loadLibc, MSG_DONTWAIT, MSG_TRUNC,
   PACKET_ADD_MEMBERSHIP, PACKET_AUXDATA, PACKET_IGNORE_OUTGOING, PACKET_MR_PROMISC, PACKET_OUTGOING, PACKET_VNET_HDR,
   SIOCGIFHWADDR, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOCKADDR_LL_SIZE, SOL_PACKET, SysError, TP_STATUS_CSUMNOTREADY,
   TPACKET_AUXDATA_SIZE, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_ECN, VIRTIO_NET_HDR_GSO_NONE, VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_LEN,
 } from "../runtime/ffi.ts";
-import { FdWaiter } from "./fdwait.ts";
-import { checkMac, checkMtu, LinkBase } from "./link.ts";
+import { FdLinkBase } from "./fdwait.ts";
+import { checkMac, checkMtu, type LinkStats } from "./link.ts";
 import { ifreqWithName, interfaceMtu } from "./tap.ts";
 
 export interface PacketOptions {
@@ -298,9 +298,8 @@ export class TcpSegmenter {
   }
 }
 
-export class PacketLink extends LinkBase {
+export class PacketLink extends FdLinkBase {
   readonly kind = "packet";
-  private readonly waiter: FdWaiter;
   // recvmsg's buffers live in ArrayBuffers of their own (outside the JS heap): the FFI
   // passes their addresses inside the msghdr.
   private readonly from = new Uint8Array(new ArrayBuffer(SOCKADDR_LL_SIZE));
@@ -318,7 +317,6 @@ export class PacketLink extends LinkBase {
   private readonly rxIov: Uint8Array[];
   private readonly txIov: Uint8Array[];
   private readonly segmenter: TcpSegmenter | null;
-  private closing: Promise<void> | null = null;
   outgoingSkipped = 0;
   csumNotReady = 0;
   csumCompleted = 0;
@@ -327,8 +325,8 @@ export class PacketLink extends LinkBase {
   gsoDropped = 0;
 
   private constructor(
-    private readonly libc: Libc,
-    private readonly fd: number,
+    libc: Libc,
+    fd: number,
     readonly name: string,
     readonly ifindex: number,
     readonly mtu: number,
@@ -341,8 +339,7 @@ export class PacketLink extends LinkBase {
     readonly vnetHdr: boolean,
     private readonly completeChecksums: boolean,
   ) {
-    super();
-    this.waiter = new FdWaiter(libc, fd);
+    super(libc, fd);
     this.spill = new Uint8Array(new ArrayBuffer(vnetHdr ? 65536 + 18 : 0));
     this.rxIov = vnetHdr ? [this.vnetIn, this.spill, this.spill] : [this.spill];
     this.txIov = [this.vnetOut, this.vnetOut];
@@ -410,7 +407,7 @@ export class PacketLink extends LinkBase {
     }
   }
 
-  override stats(): ReturnType<LinkBase["stats"]> & PacketStats {
+  override stats(): LinkStats & PacketStats {
     return {
       ...this.counters, rxOutgoingSkipped: this.outgoingSkipped,
       rxCsumNotReady: this.csumNotReady, rxCsumCompleted: this.csumCompleted,
@@ -511,28 +508,7 @@ export class PacketLink extends LinkBase {
     } else {
       n = this.libc.sendto(this.fd, frame, 0, this.to);
     }
-    if (n === frame.byteLength) return true;
-    if (n >= 0 || (n !== -EAGAIN && n !== -ENOBUFS)) this.counters.txErrors++;
-    return false;
+    return this.wrote(n, frame.byteLength);
   }
 
-  waitReadable(timeoutMs: number): Promise<boolean> {
-    if (this.isClosed) return Promise.resolve(false);
-    return this.waiter.wait(timeoutMs);
-  }
-
-  interrupt(): void {
-    this.waiter.interrupt();
-  }
-
-  close(): Promise<void> {
-    if (!this.closing) {
-      this.isClosed = true;
-      this.closing = this.waiter.close().then(() => {
-        const r = this.libc.close(this.fd);
-        if (r < 0) throw new SysError("close", -r, this.name);
-      });
-    }
-    return this.closing;
-  }
 }

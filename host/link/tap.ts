@@ -20,11 +20,11 @@
 
 import {
   AF_INET, check, EAGAIN, IFF_NO_PI, IFF_TAP, IFREQ_SIZE, type Libc, loadLibc, O_CLOEXEC, O_NONBLOCK, O_RDWR,
-  SIOCGIFMTU, SOCK_CLOEXEC, SOCK_DGRAM, ENOBUFS, SysError, TUNSETIFF, TUNSETPERSIST,
+  SIOCGIFMTU, SOCK_CLOEXEC, SOCK_DGRAM, TUNSETIFF, TUNSETPERSIST,
 } from "../runtime/ffi.ts";
 import { runtime } from "../runtime/index.ts";
-import { FdWaiter } from "./fdwait.ts";
-import { checkMac, checkMtu, LinkBase, localMac } from "./link.ts";
+import { FdLinkBase } from "./fdwait.ts";
+import { checkMac, checkMtu, localMac } from "./link.ts";
 
 export interface TapOptions {
   /** Device name, at most 15 bytes; "tap%d" lets the kernel pick a number. */
@@ -71,20 +71,17 @@ export function interfaceMtu(libc: Libc, name: string): number {
   }
 }
 
-export class TapLink extends LinkBase {
+export class TapLink extends FdLinkBase {
   readonly kind = "tap";
-  private readonly waiter: FdWaiter;
-  private closing: Promise<void> | null = null;
 
   private constructor(
-    private readonly libc: Libc,
-    private readonly fd: number,
+    libc: Libc,
+    fd: number,
     readonly name: string,
     readonly mtu: number,
     readonly mac: Uint8Array,
   ) {
-    super();
-    this.waiter = new FdWaiter(libc, fd);
+    super(libc, fd);
   }
 
   /** Creates (or attaches to) a TAP device. Needs CAP_NET_ADMIN. */
@@ -155,28 +152,7 @@ export class TapLink extends LinkBase {
 
   protected writeFrame(frame: Uint8Array): boolean {
     const n = this.libc.write(this.fd, frame);
-    if (n === frame.byteLength) return true;
-    if (n >= 0 || (n !== -EAGAIN && n !== -ENOBUFS)) this.counters.txErrors++;
-    return false;
+    return this.wrote(n, frame.byteLength);
   }
 
-  waitReadable(timeoutMs: number): Promise<boolean> {
-    if (this.isClosed) return Promise.resolve(false);
-    return this.waiter.wait(timeoutMs);
-  }
-
-  interrupt(): void {
-    this.waiter.interrupt();
-  }
-
-  close(): Promise<void> {
-    if (!this.closing) {
-      this.isClosed = true;
-      this.closing = this.waiter.close().then(() => {
-        const r = this.libc.close(this.fd);
-        if (r < 0) throw new SysError("close", -r, this.name);
-      });
-    }
-    return this.closing;
-  }
 }
