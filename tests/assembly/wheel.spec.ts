@@ -298,16 +298,20 @@ describe("TimerWheel V2", () => {
     expect(W.nextExpiration()).toBe(200);
     reset(0);
     W.schedule(node(0), 70000); // level 2, e = 70000
+    // Both in level-1 slot 253 (64 768 ≤ e < 65 024), so the slot's cached minimum is
+    // the one the cancel has to invalidate (a different slot would not exercise it).
     W.schedule(node(1), 65000); // level 1, e = 65000
-    W.schedule(node(2), 65100);
+    W.schedule(node(2), 65010);
+    expect(<u32>changetype<TimerNode>(node(1)).slot).toBe(<u32>changetype<TimerNode>(node(2)).slot);
     expect(W.nextExpiration()).toBe(65000);
     W.cancel(node(1));
-    expect(W.nextExpiration()).toBe(65100, "cached minimum invalidated by cancel");
-    W.schedule(node(3), 65050);
-    expect(W.nextExpiration()).toBe(65050, "cached minimum lowered by insert");
+    expect(W.nextExpiration()).toBe(65010, "cached minimum invalidated by cancel");
+    W.schedule(node(3), 65005);
+    expect(<u32>changetype<TimerNode>(node(3)).slot).toBe(<u32>changetype<TimerNode>(node(2)).slot);
+    expect(W.nextExpiration()).toBe(65005, "cached minimum lowered by insert");
     W.tickTo(60000);
-    expect(W.nextExpiration()).toBe(5050);
-    expect(W.nextEventDistance()).toBeLessThanOrEqual(5050);
+    expect(W.nextExpiration()).toBe(5005);
+    expect(W.nextEventDistance()).toBeLessThanOrEqual(5005);
   });
 
   test("cancel leaves no trace: idle level, no mask bit, slot empty", () => {
