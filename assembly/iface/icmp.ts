@@ -85,6 +85,9 @@ export function icmpInput(dgram: Ipv4Repr, p: usize, len: u32): i32 {
 function echoReply(dst: u32, p: usize, len: u32): i32 {
   const out = ipv4TxBegin(dst, ip.IP_PROTO_ICMP);
   if (out == 0) return E_IF_TOO_BIG; // counted by the output path (route, ring, ARP queue)
+  // The slot must hold the whole message before it is copied in (the MTU check above
+  // is against the interface MTU; this one is against the TX slot that was opened).
+  if (len > ipv4TxMaxPayload()) return ipv4TxCommit(len); // drops, counts and aborts
   memory.copy(out, p, len);
   // Type 8 → 0, code 0 stays: the first 16-bit word goes from 0x0800 to 0x0000.
   const old = loadU16BE(p);

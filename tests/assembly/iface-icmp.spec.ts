@@ -9,9 +9,9 @@ import { ifaceSetRateLimits } from "../../assembly/iface/interface";
 import {
   ifStat, ifDispositionSum, IF_RX_FRAMES, IF_ICMP_ECHO_REQUEST, IF_ICMP_TX_ECHO_REPLY, IF_IP_PROTO_UNREACHABLE,
   IF_ICMP_TX_UNREACH, IF_ICMP_ERR_RATE_LIMITED, IF_ICMP_DROP_ECHO_BROADCAST, IF_ICMP_DROP_CHECKSUM,
-  IF_ICMP_DROP_ECHO_TOO_BIG, IF_IP_DROP_NO_PROTO_BCAST, IF_ARP_REQUEST_ANSWERED, IF_ARP_PENDING_QUEUED,
+  IF_ICMP_DROP_ECHO_TOO_BIG, IF_IP_DROP_NO_PROTO_BCAST, IF_ARP_REQUEST_ANSWERED, IF_ARP_PENDING_QUEUED, IF_ARP_PENDING_SENT,
 } from "../../assembly/iface/stats";
-import { ICMP_ECHO, UDP_DGRAM, ARP_REQUEST } from "../fixtures/frames";
+import { ICMP_ECHO, UDP_DGRAM, ARP_REQUEST, ARP_REPLY } from "../fixtures/frames";
 import { hexToMem, hexLen } from "../fixtures/hex";
 import { setup, inject, injectMem, txPop, txPending, txDrain, poppedLen, advance, OUR_MAC, PEER_MAC, OUR_IP, PEER_IP } from "../fixtures/iface-harness";
 
@@ -119,6 +119,21 @@ describe("iface ICMP echo", () => {
     const req = txPop(); // our ARP request for 10.0.0.1
     expect(eth.etherType(req)).toBe(eth.ETHERTYPE_ARP);
     expect(txPending()).toBe(0);
+    // The peer answers: the queued echo reply leaves, addressed to the MAC just learned,
+    // with the request's payload byte for byte.
+    inject(ARP_REPLY);
+    expect(ifStat(IF_ARP_PENDING_SENT)).toBe(1);
+    expect(txPending()).toBe(1);
+    const f = txPop();
+    expect(poppedLen).toBe(82);
+    expect(eth.etherType(f)).toBe(eth.ETHERTYPE_IPV4);
+    expect(eth.dst(f)).toBe(PEER_MAC);
+    expect(ip.dstAddr(f + 14)).toBe(PEER_IP);
+    const m = f + 34;
+    expect(icmp.msgType(m)).toBe(icmp.ICMP_ECHO_REPLY);
+    expect(icmp.verifyChecksum(m, 48)).toBe(true);
+    expect(memory.compare(m + 4, hexToMem(ICMP_ECHO) + 38, 44)).toBe(0);
+    expect(ifStat(IF_ICMP_TX_ECHO_REPLY)).toBe(1);
   });
 });
 
