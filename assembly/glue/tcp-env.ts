@@ -37,7 +37,7 @@ import { Tcb, TCB_SNDQ, TCB_RCVQ, TF_ACTIVE_OPEN, TF_APP_CLOSED } from "../tcp/t
 import { STATE_LISTEN, STATE_SYN_RECEIVED } from "../tcp/state";
 import {
   endpointAcquire, endpointRelease, endpointPtrQuiet, endpointEntry, endpointSetEntry,
-  EP_SYNCACHE,
+  EP_SYNCACHE, endpointPoolWaitPush,
 } from "../mem/endpoints";
 import {
   tableDemux, tableLookup, tableLookupListener, tableInsert, tableInsertListener, tableRemove,
@@ -131,6 +131,10 @@ function sndAppend(p: usize, src: usize, len: u32): u32 {
   return cqAppend(q, src, len < room ? len : room); // partial when the pool runs dry (counted)
 }
 
+function poolWait(h: u32): void {
+  endpointPoolWaitPush(h);
+}
+
 function sndCopy(p: usize, off: u32, dst: usize, len: u32): void {
   cqPeek(p + TCB_SNDQ, off, dst, len);
 }
@@ -212,6 +216,7 @@ export function installTcpEnv(): void {
   e.sndCopy = sndCopy;
   e.sndConsume = sndConsume;
   e.sndLen = sndLen;
+  e.poolWait = poolWait;
   e.rcvWriteAt = rcvWriteAt;
   e.rcvCommit = rcvCommit;
   e.rcvRead = rcvRead;

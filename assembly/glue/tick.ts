@@ -12,6 +12,9 @@
 //                       (back-pressure: the frames wait in the RX ring for the next tick)
 //   3. timers           advanced to nowUs (each expiry does bounded work: tcp/timers.ts)
 //   4. pending output   again (timer output may have met a full ring)
+//   5. pool waiters     connections whose send() the chunk pool refused get EV_WRITABLE
+//                       once chunks are free again, oldest first, at most one per free
+//                       chunk (mem/endpoints.ts pool-wait ring)
 //   returns             0 when work is left (RX frames or pending output: drain the TX
 //                       and event rings and tick again), else ms until the next timer
 //                       work, −1 when none
@@ -22,9 +25,15 @@
 import { rxPoll, rxPending, TX_RING, EVENT_RING, ringSlots, ringHead, ringTail } from "../mem/rings";
 import { timers, setNowUs, nowUs } from "../time/clock";
 import { ifaceInput } from "../iface/interface";
-import { endpointPendingPush, endpointPendingPop, endpointPendingCount, endpointPtrQuiet, endpointsCapacityNow } from "../mem/endpoints";
-import { Tcb } from "../tcp/tcb";
-import { isSynchronized, STATE_SYN_SENT, STATE_SYN_RECEIVED } from "../tcp/state";
+import {
+  endpointPendingPush, endpointPendingPop, endpointPendingCount, endpointPtrQuiet, endpointsCapacityNow,
+  endpointPoolWaitPop, endpointPoolWaitCount,
+} from "../mem/endpoints";
+import { chunksFree } from "../mem/chunks";
+import { Tcb, TF_WANT_WRITABLE, TF_FIN_QUEUED } from "../tcp/tcb";
+import { isSynchronized, STATE_SYN_SENT, STATE_SYN_RECEIVED, STATE_ESTABLISHED, STATE_CLOSE_WAIT } from "../tcp/state";
+import { envEvent } from "../tcp/env";
+import { EV_WRITABLE } from "../tcp/codes";
 import { tcpOutput } from "../tcp/snd";
 import { sendSyn } from "../tcp/connect";
 import { outputBudget } from "../tcp/config";
@@ -112,6 +121,33 @@ export function drainPending(): void {
   }
 }
 
+/**
+ * Tells connections that the chunk pool turned away (tcp/api.ts tcpSend) that chunks
+ * are free again: EV_WRITABLE, oldest first, at most one waiter per free chunk (each
+ * retry needs at least one) and while the event ring has room; the rest wait for the
+ * next tick. A waiter whose retry meets a dry pool again goes back to the end.
+ */
+export function wakePoolWaiters(): void {
+  let n = endpointPoolWaitCount();
+  if (n == 0) return;
+  const free = chunksFree();
+  if (n > free) n = free;
+  while (n > 0) {
+    if (ringFree(EVENT_RING) < eventReserve()) return;
+    const h = endpointPoolWaitPop();
+    if (h == 0) return;
+    const p = endpointPtrQuiet(h);
+    if (p == 0) continue;
+    const t = changetype<Tcb>(p);
+    const st = t.state;
+    if ((t.flags & (TF_WANT_WRITABLE | TF_FIN_QUEUED)) != TF_WANT_WRITABLE) continue;
+    if (!(st == STATE_ESTABLISHED || st == STATE_CLOSE_WAIT || st == STATE_SYN_SENT || st == STATE_SYN_RECEIVED)) continue;
+    t.flags &= ~TF_WANT_WRITABLE;
+    envEvent(EV_WRITABLE, h, 0, 0);
+    n--;
+  }
+}
+
 /** tick(nowUs) for index.ts: see the header comment. */
 export function stackTick(now: u64): i64 {
   if (now < lastUs) now = lastUs;
@@ -127,7 +163,9 @@ export function stackTick(now: u64): i64 {
   }
   advanceTo(now);
   drainPending();
+  wakePoolWaiters();
   if (rxPending() > 0 || endpointPendingCount() > 0) return 0;
+  if (endpointPoolWaitCount() > 0 && chunksFree() > 0) return 0;
   const w = timers.nextWakeup();
   return w == u64.MAX_VALUE ? -1 : <i64>w;
 }

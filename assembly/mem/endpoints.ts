@@ -27,11 +27,22 @@
 // needs per record (assembly/glue/):
 //
 //   beside the slab, one of each per record index i (carved with the slab)
-//   classes[i]  u8   bits 0..1 EP_* class, bit 7 EP_PENDING (in the output queue)
+//   classes[i]  u8   bits 0..1 EP_* class, bit 6 EP_POOL_WAIT (in the pool-wait ring),
+//                    bit 7 EP_PENDING (in the output ring)
 //   entries[i]  u32  handle of the record's connection-table entry (0 = none)
 //   pending     u32 × capacity: a FIFO ring of endpoint handles whose output was cut
 //               short by a full TX ring; each record is in it at most once (EP_PENDING),
 //               so capacity slots always suffice
+//   poolWait    u32 × capacity: a FIFO ring of endpoint handles whose send() the chunk
+//               pool refused (fully or in part) while the send buffer had room: they get
+//               EV_WRITABLE when chunks come back (glue/tick.ts), since a connection with
+//               nothing in flight has no ACK of its own to wait for; once each (EP_POOL_WAIT)
+//
+//   a ring (HandleRing, 16 B, carved at init)      slots: capacity × u32 handles
+//   ┌──────────┬──────────┬──────────┬──────────┐    ┌────┬────┬─────┬────┐
+//   │ base     │ head     │ tail     │ bit      │    │ h  │ h  │ ... │    │
+//   └──────────┴──────────┴──────────┴──────────┘    └────┴────┴─────┴────┘
+//   head, tail: running counts (slot = count % capacity); bit: the classes-byte flag
 
 import { Slab, slabCarve, slabAcquire, slabRelease, slabCheck, slabAt, slabBytes, slabHandleAt, MAX_SLAB_RECORDS, handleIndex } from "./slab";
 import { Tcb, TCB_SIZE, tcbReset, tcbCancelTimers, TCB_SNDQ, TCB_RCVQ } from "../tcp/tcb";
@@ -52,11 +63,69 @@ export const ENDPOINT_RECORD_SIZE: u32 = <u32>TCB_SIZE;
 let slab: Slab = changetype<Slab>(0);
 let classes: usize = 0; // one u8 per record: class | EP_PENDING
 let entryWords: usize = 0; // one u32 per record: table entry handle
-let pendingRing: usize = 0; // capacity u32 handles
-let pendingHead: u32 = 0, pendingTail: u32 = 0; // running counts
 /** Bit of the classes byte: the record sits in the pending-output ring. */
 const EP_PENDING: u8 = 0x80;
+/** Bit of the classes byte: the record sits in the pool-wait ring. */
+const EP_POOL_WAIT: u8 = 0x40;
 const EP_CLASS_MASK: u8 = 0x03;
+/** Flags that belong to the record index and survive recycling (their ring slots do). */
+const EP_RING_BITS: u8 = EP_PENDING | EP_POOL_WAIT;
+
+/** A FIFO ring of endpoint handles; a record is in it at most once (its flag bit). */
+@unmanaged class HandleRing {
+  base: usize;
+  head: u32; // running counts
+  tail: u32;
+  bit: u32;
+}
+
+let pendingRing: HandleRing = changetype<HandleRing>(0);
+let poolWaitRing: HandleRing = changetype<HandleRing>(0);
+
+function ringCarve(cap: u32, bit: u8): HandleRing {
+  const r = changetype<HandleRing>(heap.alloc(offsetof<HandleRing>()));
+  r.base = heap.alloc(<usize>cap << 2);
+  r.head = 0;
+  r.tail = 0;
+  r.bit = bit;
+  return r;
+}
+
+/** Queues live endpoint `h` once; returns false for a bad handle. */
+function ringPush(r: HandleRing, h: u32): bool {
+  if (slabCheck(slab, h) != OK) return false;
+  const index = handleIndex(h);
+  const byte = load<u8>(classes + index);
+  const bit = <u8>r.bit;
+  if ((byte & bit) != 0) return true;
+  // One ring slot per flagged index, so `capacity` slots never overflow; check anyway.
+  if (r.tail - r.head >= slab.capacity) return false;
+  store<u8>(classes + index, byte | bit);
+  store<u32>(r.base + (<usize>(r.tail % slab.capacity) << 2), h);
+  r.tail++;
+  return true;
+}
+
+/**
+ * Takes the oldest queued endpoint: its handle (flag cleared), or 0 when the ring is
+ * empty. The flag belongs to the record index, so a slot whose record was recycled
+ * meanwhile yields the index's current handle (one extra attempt, harmless) and a
+ * slot of a free record is skipped.
+ */
+function ringPop(r: HandleRing): u32 {
+  const bit = <u8>r.bit;
+  while (r.head != r.tail) {
+    const h = load<u32>(r.base + (<usize>(r.head % slab.capacity) << 2));
+    r.head++;
+    const index = handleIndex(h);
+    if (index >= slab.capacity) continue;
+    const byte = load<u8>(classes + index);
+    store<u8>(classes + index, byte & ~bit);
+    const cur = slabHandleAt(slab, index);
+    if (cur != 0 && slabCheck(slab, cur) == OK) return cur;
+  }
+  return 0;
+}
 // Quotas and use counts per class (plain globals: nothing here needs the start function).
 let quota0: u32 = 0, quota1: u32 = 0, quota2: u32 = 0;
 let used0: u32 = 0, used1: u32 = 0, used2: u32 = 0;
@@ -76,11 +145,11 @@ export function endpointsCapacity(maxConnections: u32, maxListeners: u32, syncac
 export function endpointsBytes(maxConnections: u32, maxListeners: u32, syncacheEntries: u32): u64 {
   const cap = endpointsCapacity(maxConnections, maxListeners, syncacheEntries);
   if (cap > <u64>MAX_SLAB_RECORDS) return u64.MAX_VALUE >> 1;
-  return slabBytes(<u32>cap, ENDPOINT_RECORD_SIZE) + ((cap + 7) & ~<u64>7) + cap * 8;
+  return slabBytes(<u32>cap, ENDPOINT_RECORD_SIZE) + ((cap + 7) & ~<u64>7) + cap * 12 + 2 * <u64>offsetof<HandleRing>();
 }
 
-/** Bytes beside each record: class byte, table-entry word, pending-ring slot. */
-export const ENDPOINT_SIDE_BYTES: u32 = 1 + 4 + 4;
+/** Bytes beside each record: class byte, table-entry word, pending-ring and pool-wait-ring slots. */
+export const ENDPOINT_SIDE_BYTES: u32 = 1 + 4 + 4 + 4;
 
 /** Carves the endpoint slab (the caller validated the sizes). */
 export function endpointsInit(maxConnections: u32, maxListeners: u32, syncacheEntries: u32): void {
@@ -90,9 +159,8 @@ export function endpointsInit(maxConnections: u32, maxListeners: u32, syncacheEn
   memory.fill(classes, 0, cap);
   entryWords = heap.alloc(<usize>cap << 2);
   memory.fill(entryWords, 0, <usize>cap << 2);
-  pendingRing = heap.alloc(<usize>cap << 2);
-  pendingHead = 0;
-  pendingTail = 0;
+  pendingRing = ringCarve(cap, EP_PENDING);
+  poolWaitRing = ringCarve(cap, EP_POOL_WAIT);
   quota0 = maxConnections;
   quota1 = maxListeners;
   quota2 = syncacheEntries;
@@ -141,9 +209,9 @@ export function endpointAcquire(cls: u8): u32 {
   }
   addUsed(cls, 1);
   const index = handleIndex(h);
-  // The pending flag survives recycling: its ring slot (holding the old handle)
-  // is still queued and will be taken for the new occupant (endpointPendingPop).
-  store<u8>(classes + index, cls | (load<u8>(classes + index) & EP_PENDING));
+  // The ring flags survive recycling: their ring slots (holding the old handle)
+  // are still queued and will be taken for the new occupant (ringPop).
+  store<u8>(classes + index, cls | (load<u8>(classes + index) & EP_RING_BITS));
   store<u32>(entryWords + (<usize>index << 2), 0);
   tcbReset(slabAt(slab, index), h);
   return h;
@@ -188,7 +256,7 @@ export function endpointSetClass(h: u32, cls: u8): i32 {
   }
   addUsed(from, -1);
   addUsed(cls, 1);
-  store<u8>(classes + index, cls | (byte & EP_PENDING));
+  store<u8>(classes + index, cls | (byte & EP_RING_BITS));
   return OK;
 }
 
@@ -246,39 +314,30 @@ export function endpointSetEntry(h: u32, e: u32): void {
  * ring). A record is queued at most once; returns false for a bad handle.
  */
 export function endpointPendingPush(h: u32): bool {
-  if (slabCheck(slab, h) != OK) return false;
-  const index = handleIndex(h);
-  const byte = load<u8>(classes + index);
-  if ((byte & EP_PENDING) != 0) return true;
-  // One ring slot per flagged index, so `capacity` slots never overflow; check anyway.
-  if (pendingTail - pendingHead >= slab.capacity) return false;
-  store<u8>(classes + index, byte | EP_PENDING);
-  store<u32>(pendingRing + (<usize>(pendingTail % slab.capacity) << 2), h);
-  pendingTail++;
-  return true;
+  return ringPush(pendingRing, h);
 }
 
-/**
- * Takes the oldest queued endpoint: its handle (flag cleared), or 0 when the ring is
- * empty. The flag belongs to the record index, so a slot whose record was recycled
- * meanwhile yields the index's current handle (one extra output attempt, harmless)
- * and a slot of a free record is skipped.
- */
+/** The oldest endpoint waiting for TX room (flag cleared), or 0 (see ringPop). */
 export function endpointPendingPop(): u32 {
-  while (pendingHead != pendingTail) {
-    const h = load<u32>(pendingRing + (<usize>(pendingHead % slab.capacity) << 2));
-    pendingHead++;
-    const index = handleIndex(h);
-    if (index >= slab.capacity) continue;
-    const byte = load<u8>(classes + index);
-    store<u8>(classes + index, byte & ~EP_PENDING);
-    const cur = slabHandleAt(slab, index);
-    if (cur != 0 && slabCheck(slab, cur) == OK) return cur;
-  }
-  return 0;
+  return ringPop(pendingRing);
 }
 
 /** Endpoints waiting in the pending-output ring (stale slots included). */
 export function endpointPendingCount(): u32 {
-  return pendingTail - pendingHead;
+  return pendingRing.tail - pendingRing.head;
+}
+
+/** Queues live endpoint `h` until the chunk pool has chunks again (once; false for a bad handle). */
+export function endpointPoolWaitPush(h: u32): bool {
+  return ringPush(poolWaitRing, h);
+}
+
+/** The oldest endpoint waiting for chunks (flag cleared), or 0 (see ringPop). */
+export function endpointPoolWaitPop(): u32 {
+  return ringPop(poolWaitRing);
+}
+
+/** Endpoints waiting in the pool-wait ring (stale slots included). */
+export function endpointPoolWaitCount(): u32 {
+  return poolWaitRing.tail - poolWaitRing.head;
 }

@@ -14,7 +14,7 @@ import {
 } from "./state";
 import {
   envTcbAlloc, envTcbPtr, envTcbFree, envTableInsert, envTableRemove, envSndAppend, envRcvRead,
-  envRcvLen, envBufRelease,
+  envRcvLen, envBufRelease, envSndLen, envPoolWait,
 } from "./env";
 import { sendRstFor, sendSegment, currentRcvWnd, sendAck } from "./output";
 import { sendSyn, scaleFor, tsOffsetFor } from "./connect";
@@ -25,7 +25,7 @@ import { twHolds, twTakeOver, twStoreReady, twCreate } from "./timewait";
 import {
   E_NOTCONN, E_BAD_STATE, E_NO_PORT, E_AGAIN, E_PIPE, E_NO_PENDING,
 } from "./codes";
-import { E_INVALID_HANDLE, E_BAD_ARGUMENT, E_ADDR_IN_USE } from "../errors";
+import { E_INVALID_HANDLE, E_BAD_ARGUMENT, E_ADDR_IN_USE, E_CHUNKS_EXHAUSTED } from "../errors";
 import { timers } from "../time/clock";
 import { seqGt } from "../util/seq";
 import { defaultSndBuf, defaultRcvBuf, announceMss, timeWaitMs } from "./config";
@@ -141,7 +141,16 @@ export function tcpSend(h: u32, src: usize, len: u32): i32 {
     return -E_NOTCONN;
   }
   const n = envSndAppend(p, src, len);
-  if (n < len) t.flags |= TF_WANT_WRITABLE;
+  if (n < len) {
+    t.flags |= TF_WANT_WRITABLE;
+    // The send buffer still has room, so the shared chunk pool ran dry: this
+    // connection may have nothing in flight whose ACK would say "writable", so the
+    // stack tells it when chunks come back (glue/tick.ts wakePoolWaiters).
+    if (envSndLen(p) < t.sndBufMax) {
+      envPoolWait(t.handle);
+      if (n == 0) return -E_CHUNKS_EXHAUSTED;
+    }
+  }
   if (isSynchronized(s)) tcpOutput(p);
   return <i32>n;
 }

@@ -43,6 +43,11 @@ export let envSndCopy: (tcb: usize, off: u32, dst: usize, len: u32) => void = no
 export let envSndConsume: (tcb: usize, n: u32) => void = noConsume;
 /** Bytes in the send buffer. */
 export let envSndLen: (tcb: usize) => u32 = noLen;
+/**
+ * The chunk pool (shared by every connection) refused part of a send while the send
+ * buffer had room: queue `handle` for an EV_WRITABLE once chunks come back.
+ */
+export let envPoolWait: (handle: u32) => void = noFree;
 
 // ── receive buffer (chunk queue at tcb + TCB_RCVQ) ──────────────────────────
 // The buffer holds `readable` bytes (delivered in order, not yet read by the
@@ -91,6 +96,7 @@ export class TcpEnv {
   sndCopy: (tcb: usize, off: u32, dst: usize, len: u32) => void = noCopy;
   sndConsume: (tcb: usize, n: u32) => void = noConsume;
   sndLen: (tcb: usize) => u32 = noLen;
+  poolWait: (handle: u32) => void = noFree;
   rcvWriteAt: (tcb: usize, off: u32, src: usize, len: u32) => u32 = noWriteAt;
   rcvCommit: (tcb: usize, n: u32) => void = noConsume;
   rcvRead: (tcb: usize, dst: usize, len: u32) => u32 = noRead;
@@ -109,6 +115,7 @@ export function setTcpEnv(e: TcpEnv): void {
   envLookup = e.lookup; envTableInsert = e.tableInsert; envTableRemove = e.tableRemove;
   envTupleInUse = e.tupleInUse;
   envSndAppend = e.sndAppend; envSndCopy = e.sndCopy; envSndConsume = e.sndConsume; envSndLen = e.sndLen;
+  envPoolWait = e.poolWait;
   envRcvWriteAt = e.rcvWriteAt; envRcvCommit = e.rcvCommit; envRcvRead = e.rcvRead;
   envRcvLen = e.rcvLen; envRcvSpace = e.rcvSpace; envBufRelease = e.bufRelease;
   envTxBegin = e.txBegin; envTxSend = e.txSend; envEvent = e.event; envHash = e.hash;

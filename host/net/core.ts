@@ -41,6 +41,11 @@ export const OPT_RCVBUF = 4;
 
 /** tcp/codes.ts E_AGAIN: nothing readable yet. */
 export const E_AGAIN = 208;
+/**
+ * errors.ts E_CHUNKS_EXHAUSTED from send(): the stack-wide chunk pool took nothing;
+ * EV_WRITABLE follows when chunks are free again (like a full send buffer).
+ */
+export const E_CHUNKS_EXHAUSTED = 24;
 /** tcp/codes.ts E_NO_PENDING: accept on an empty queue. */
 export const E_NO_PENDING = 209;
 

@@ -3,7 +3,8 @@
 // Data paths and backpressure:
 //
 //   write(chunk) → _write → send (copies into the send buffer, up to its limit)
-//        taken < offered → keep the rest, wait for EV_WRITABLE, then continue;
+//        taken < offered (or −E_CHUNKS_EXHAUSTED: the stack-wide chunk pool is dry)
+//        → keep the rest, wait for EV_WRITABLE, then continue;
 //        the write callback runs only when every byte was taken, so Writable's
 //        highWaterMark + our pending chunk bound what the app can queue ('drain').
 //   EV_READABLE → pull: recv → push(Buffer) while push() returns true;
@@ -24,7 +25,7 @@ import { Duplex } from "node:stream";
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import {
-  EV_CONNECTED, EV_READABLE, EV_WRITABLE, EV_PEER_CLOSED, EV_CLOSED, EV_ERROR, E_AGAIN,
+  EV_CONNECTED, EV_READABLE, EV_WRITABLE, EV_PEER_CLOSED, EV_CLOSED, EV_ERROR, E_AGAIN, E_CHUNKS_EXHAUSTED,
   OPT_NODELAY, OPT_KEEPALIVE, isIPv4, ipv4ToU32, u32ToIpv4,
 } from "./core.ts";
 import type { NetContext, CoreEventTarget } from "./context.ts";
@@ -291,6 +292,7 @@ export class Socket extends Duplex {
     let sent = false;
     while (p.off < p.data.byteLength) {
       const r = t.send(this.h, p.data, p.off, p.data.byteLength);
+      if (r === -E_CHUNKS_EXHAUSTED) break; // the stack's chunk pool is dry: EV_WRITABLE continues
       if (r < 0) {
         this.wq = null;
         if (sent) this.ctx.kick();
