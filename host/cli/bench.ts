@@ -1,4 +1,4 @@
-// `ustack bench`: the CPS benchmark (issue 8, SPEC §6). Parses its own options and
+// `ustack bench`: the CPS benchmark (docs/benchmarks.md). Parses its own options and
 // runs one of: a pair run (default), --compare kernel (alternating runs, ratio),
 // --sweep (concurrency 10..500 with the ±5 % stability verdict), --soak (1 000 000
 // connections, RSS/pool/timer samples, leak check). Modes tap-server / tap-client:
@@ -11,7 +11,7 @@ import { runReport, formatTable, machineFacts, median, targets, type RunReport }
 import { renderChart, type ChartSeries } from "../bench/chart.ts";
 import { runTap } from "../bench/tap.ts";
 
-export const BENCH_HELP = `ustack bench — connections per second (SPEC §6): connect, B-byte request, B-byte reply, close (FIN)
+export const BENCH_HELP = `ustack bench — connections per second: connect, B-byte request, B-byte reply, close (FIN)
 
 Usage: ustack bench [options]
 
@@ -25,14 +25,14 @@ Usage: ustack bench [options]
   --warmup S          seconds run before measuring (default 1)
   --payload B         request and reply bytes (default 64)
   --timer wheel|list  timer queue: V2 wheel (default) or V1 sorted list
-  --shards 256|1      connection-table shards (default 256)
+  --shards N          connection-table shards, a power of two from 1 to 256 (default 256)
   --time-wait-ms MS   TIME-WAIT duration in pair mode (default 250; TCP's own is 60000)
   --tw-reuse          pair: connect with twReuse (Linux tcp_tw_reuse: a 4-tuple in TIME-WAIT may be
                       taken ≥ 1 s after its last segment); one client address, so about 64 k new
                       connections per second per server port at most (docs/benchmarks.md)
   --rate R            pair: at most R connects per second (default: unpaced)
   --closer client|server
-                      pair: who closes first (default client, SPEC §6; server: the server sends FIN
+                      pair: who closes first (default client; server: the server sends FIN
                       with its reply and holds TIME-WAIT, new SYNs reuse it per RFC 6191)
   --server-ports N    pair: the server listens on N consecutive ports, connects round-robin (default 1)
   --compare kernel    also run the workload through Node's net over 127.0.0.1, alternating
@@ -302,7 +302,7 @@ export async function benchMain(argv: string[], out: (s: string) => void): Promi
       result = {
         ...rep, kernel: krep, ratio: Math.round(ratio * 100) / 100,
         runs: { ustack: ours.map((r) => Math.round(r.cps)), kernel: theirs.map((r) => Math.round(r.cps)) },
-        targets: targets(rep, ratio), machine: machineFacts(), options: a,
+        targets: targets(rep, ratio, a.concurrency), machine: machineFacts(), options: a,
       };
       text = formatTable(rep, opts, krep, ratio) + `\n  runs (alternating): ustack ${ours.map((r) => k(r.cps)).join(", ")}; node net ${theirs.map((r) => k(r.cps)).join(", ")}\n`;
       chart.cps.push({ label: "ustack pair", color: "#1f77b4", points: rOurs.cpsSamples.map((c, i) => [i + 1, c]) });
@@ -315,7 +315,7 @@ export async function benchMain(argv: string[], out: (s: string) => void): Promi
       bar.done();
       const rep = pairReport(r);
       result = {
-        ...rep, targets: targets(rep, null), machine: machineFacts(), options: a, sizing: r.config,
+        ...rep, targets: targets(rep, null, a.concurrency), machine: machineFacts(), options: a, sizing: r.config,
         portExhausted: r.portExhausted,
         // Per-second samples: CPS, RSS, TIME-WAIT records/bytes, reuse activity, E_NO_PORT.
         samples: r.samples.map((s) => ({ ...s, t: Math.round(s.t * 1000) / 1000, cps: Math.round(s.cps) })),
