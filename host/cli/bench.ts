@@ -4,7 +4,8 @@
 // connections, RSS/pool/timer samples, leak check). Modes tap-server / tap-client:
 // host/bench/tap.ts.
 
-import { writeFile } from "node:fs/promises";
+import { writeFile, access, stat, constants as fsConstants } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { runPair, type PairOptions, type PairResult, type Progress } from "../bench/pair.ts";
 import { runKernel, type KernelResult } from "../bench/kernel.ts";
 import { runReport, formatTable, machineFacts, median, targets, type RunReport } from "../bench/report.ts";
@@ -37,11 +38,13 @@ Usage: ustack bench [options]
   --server-ports N    pair: the server listens on N consecutive ports, connects round-robin (default 1)
   --compare kernel    also run the workload through Node's net over 127.0.0.1, alternating
   --runs R            runs per side with --compare (default 3; medians are reported)
-  --sweep             concurrency 10, 50, 100, 250, 500 with the ±5 % stability verdict
+  --sweep             concurrency 10, 50, 100, 250, 500 with the ±5 % stability verdict (every
+                      per-second sample within ±5 % of its level's mean; needs --duration 3 or more)
   --soak              1 000 000 connections, RSS/pools/timers sampled each second, leak = failure
   --json              print one JSON object instead of the table
   --out FILE          also write the JSON object to FILE
   --chart FILE.svg    write CPS over time and the latency CDFs as SVG
+                      (both paths are checked before the run; the table is printed first)
 
 Figures: CPS mean and per-second min/max; handshake latency from histograms kept in the module
 (server: SYN RX stamp → final ACK RX stamp; client: connect → ESTABLISHED); request latency
@@ -192,6 +195,53 @@ function kernelReport(r: KernelResult): RunReport {
   return runReport("node-net-loopback", { ...r, handshake: null, peakRssBytes: Math.max(process.memoryUsage.rss(), process.resourceUsage().maxRSS * 1024) });
 }
 
+/**
+ * Why `path` cannot be written by `option` (null when it can): checked before the run so that
+ * a bad --out or --chart fails at once instead of after the whole measurement.
+ */
+export async function unwritableReason(option: string, path: string): Promise<string | null> {
+  const abs = resolve(path);
+  const why = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  try {
+    const s = await stat(abs);
+    if (s.isDirectory()) return `${option} ${path} is a directory`;
+    await access(abs, fsConstants.W_OK);
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") return `${option} ${path} is not writable (${why(e)})`;
+  }
+  const dir = dirname(abs);
+  try {
+    if (!(await stat(dir)).isDirectory()) return `${option} ${path}: ${dir} is not a directory`;
+    await access(dir, fsConstants.W_OK);
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? `${option} ${path}: directory ${dir} does not exist` : `${option} ${path}: cannot create a file in ${dir} (${why(e)})`;
+  }
+}
+
+/** A sweep level needs this many per-second samples before ±5 % means anything. */
+export const SWEEP_MIN_SAMPLES = 3;
+
+export type SweepVerdict = "stable" | "unstable" | "too short";
+
+/** The ±5 % verdict of one sweep level from its per-second CPS samples and mean. */
+export function sweepLevelVerdict(samples: number[], mean: number): { verdict: SweepVerdict; maxDeviationPct: number } {
+  const dev = samples.length && mean > 0 ? Math.max(...samples.map((s) => Math.abs(s - mean) / mean)) * 100 : 0;
+  const verdict: SweepVerdict = samples.length < SWEEP_MIN_SAMPLES ? "too short" : dev <= 5 ? "stable" : "unstable";
+  return { verdict, maxDeviationPct: Math.round(dev * 10) / 10 };
+}
+
+/** The sweep's overall verdict: FAIL if a judged level is unstable, else not judged if a level was too short. */
+export function sweepVerdict(levels: SweepVerdict[]): "PASS" | "FAIL" | "too short to judge" {
+  if (levels.length === 0) return "too short to judge";
+  if (levels.includes("unstable")) return "FAIL";
+  if (levels.includes("too short")) return "too short to judge";
+  return "PASS";
+}
+
 /** Runs `ustack bench`; returns the exit code. */
 export async function benchMain(argv: string[], out: (s: string) => void): Promise<number> {
   let a: BenchArgs;
@@ -201,6 +251,10 @@ export async function benchMain(argv: string[], out: (s: string) => void): Promi
   } catch (e) {
     if (e instanceof BenchUsageError) { out(`ustack bench: ${e.message}\n(see: ustack bench --help)\n`); return 2; }
     throw e;
+  }
+  for (const [option, path] of [["--out", a.out], ["--chart", a.chart]] as const) {
+    const why = path === null ? null : await unwritableReason(option, path);
+    if (why) { out(`ustack bench: ${why}; nothing was run\n`); return 2; }
   }
   const bar = new ProgressBar();
   let stop = false;
@@ -224,26 +278,28 @@ export async function benchMain(argv: string[], out: (s: string) => void): Promi
       ok = r.report.completed > 0;
     } else if (a.sweep) {
       const levels = [10, 50, 100, 250, 500];
-      const rows: Array<RunReport & { concurrency: number; stable: boolean; maxDeviationPct: number }> = [];
+      const rows: Array<RunReport & { concurrency: number; stable: boolean; verdict: SweepVerdict; maxDeviationPct: number }> = [];
       const colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"];
       for (const [i, c] of levels.entries()) {
         if (stop) break;
         const r = await runPair({ ...pairOptions({ ...a, concurrency: c }, bar, `sweep c=${c}`), shouldStop: () => stop });
         const rep = pairReport(r);
-        const dev = rep.cpsSamples.length ? Math.max(...rep.cpsSamples.map((s) => Math.abs(s - rep.cps) / rep.cps)) * 100 : 0;
-        rows.push({ ...rep, concurrency: c, stable: rep.cpsSamples.length > 0 && dev <= 5, maxDeviationPct: Math.round(dev * 10) / 10 });
+        const v = sweepLevelVerdict(rep.cpsSamples, rep.cps);
+        rows.push({ ...rep, concurrency: c, stable: v.verdict === "stable", verdict: v.verdict, maxDeviationPct: v.maxDeviationPct });
         chart.cps.push({ label: `c=${c}`, color: colors[i], points: rep.cpsSamples.map((s, j) => [j + 1, s]) });
         chart.cdf.push({ label: `handshake c=${c}`, color: colors[i], points: r.handshake.cdf() });
       }
       bar.done();
-      const stable = rows.every((r) => r.stable);
+      const verdict = sweepVerdict(rows.map((r) => r.verdict));
+      const stable = verdict === "PASS";
       ok = stable && rows.every((r) => r.errors === 0);
-      result = { mode: "pair", sweep: rows, stable, machine: machineFacts(), options: a };
+      result = { mode: "pair", sweep: rows, stable, verdict, machine: machineFacts(), options: a };
       const lines = ["  concurrency      CPS   min/s   max/s  max dev   handshake p99 µs  connect p99 µs  errors  verdict"];
       for (const r of rows) {
-        lines.push(`  ${String(r.concurrency).padStart(11)} ${k(r.cps).padStart(8)} ${k(r.cpsMin).padStart(7)} ${k(r.cpsMax).padStart(7)} ${(r.maxDeviationPct + " %").padStart(8)}   ${String(r.handshakeUs?.p99 ?? "—").padStart(16)}  ${String(r.connectUs.p99).padStart(14)}  ${String(r.errors).padStart(6)}  ${r.stable ? "stable" : "UNSTABLE"}`);
+        lines.push(`  ${String(r.concurrency).padStart(11)} ${k(r.cps).padStart(8)} ${k(r.cpsMin).padStart(7)} ${k(r.cpsMax).padStart(7)} ${(r.maxDeviationPct + " %").padStart(8)}   ${String(r.handshakeUs?.p99 ?? "—").padStart(16)}  ${String(r.connectUs.p99).padStart(14)}  ${String(r.errors).padStart(6)}  ${r.verdict === "unstable" ? "UNSTABLE" : r.verdict === "too short" ? `too short (${r.cpsSamples.length} sample${r.cpsSamples.length === 1 ? "" : "s"})` : "stable"}`);
       }
-      lines.push("", `  stability (every per-second sample within ±5 % of its level's mean): ${stable ? "PASS" : "FAIL"}`);
+      lines.push("", `  stability (every per-second sample within ±5 % of its level's mean): ${verdict}` +
+        (verdict === "too short to judge" ? ` — a level needs at least ${SWEEP_MIN_SAMPLES} per-second samples (--duration ${SWEEP_MIN_SAMPLES} or more)` : ""));
       text = lines.join("\n") + "\n";
     } else if (a.soak) {
       const samples: Array<Record<string, number>> = [];
@@ -337,10 +393,23 @@ export async function benchMain(argv: string[], out: (s: string) => void): Promi
     }
 
     const json = JSON.stringify(result, null, 2) + "\n";
-    if (a.out) await writeFile(a.out, json);
-    if (a.chart) await writeFile(a.chart, renderChart(`ustack bench — ${a.mode}${a.sweep ? " sweep" : a.soak ? " soak" : ""}`, chart.cps, chart.cdf));
+    // The results first: a file that cannot be written (checked above, but the disk may
+    // fill or the directory go away during the run) must not throw the run away.
     out(a.json ? json : text);
-    return ok ? 0 : 1;
+    const files: Array<[string, string, () => string]> = [];
+    if (a.out) files.push(["--out", a.out, () => json]);
+    if (a.chart) files.push(["--chart", a.chart, () => renderChart(`ustack bench — ${a.mode}${a.sweep ? " sweep" : a.soak ? " soak" : ""}`, chart.cps, chart.cdf)]);
+    let written = true;
+    for (const [option, path, content] of files) {
+      try {
+        await writeFile(path, content());
+      } catch (e) {
+        // stderr: with --json, stdout holds exactly one JSON object.
+        process.stderr.write(`ustack bench: ${option} ${path} not written: ${(e as Error).message}\n`);
+        written = false;
+      }
+    }
+    return ok && written ? 0 : 1;
   } catch (e) {
     bar.done();
     if (e instanceof BenchUsageError) { out(`ustack bench: ${e.message}\n(see: ustack bench --help)\n`); return 2; }
