@@ -17,6 +17,7 @@ import { PcapLink, pcapFileSink } from "../link/pcap.ts";
 import { realClock } from "../link/clock.ts";
 import { loadLibc } from "../runtime/ffi.ts";
 import { netnsAdd, netnsDelete, netnsExists, withinNetns, sysctlIn, ip, checkTestCidr, parseCidr, formatIpv4 } from "../netns.ts";
+import { parseIpv4Cidr, ipv4ToU32 } from "../net/core.ts";
 import { demoHttpHandler } from "./http-demo.ts";
 import { benchMain, BENCH_HELP } from "./bench.ts";
 
@@ -66,7 +67,7 @@ Usage:
   --kernel-ip CIDR    the kernel side's address (default 198.18.0.1/24)
 
 "up" prints the matching "ustack serve" command. "down" deletes the namespace and
-everything in it.
+everything in it; when there is no such namespace it says so and does nothing (exit 0).
 `,
   bench: BENCH_HELP,
 };
@@ -150,7 +151,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       out(`ustack ${cmd}: ${e.message}\n(see: ustack ${cmd} --help)\n`);
       return 2;
     }
-    out(`ustack ${cmd}: ${(e as Error).message}\n`);
+    // Library errors carry their own "ustack: " prefix; print one prefix, not two.
+    out(`ustack ${cmd}: ${(e as Error).message.replace(/^ustack: /, "")}\n`);
     return 1;
   }
 }
@@ -170,21 +172,37 @@ async function serve(args: Args, out: (s: string) => void): Promise<number> {
   checkKnown(args, ["--tap", "--packet", "--ip", "--gateway", "--mac", "--echo", "--http", "--port", "--netns", "--pcap", "--max-seconds"]);
   const ipText = str(args, "--ip");
   if (!ipText) throw new UsageError("--ip A.B.C.D/LEN is required");
+  // The forms, before any device is opened (Stack.create checks the rest: unicast, subnet).
+  const gatewayText = str(args, "--gateway");
+  try {
+    parseIpv4Cidr(ipText, "--ip");
+    if (gatewayText !== undefined) ipv4ToU32(gatewayText, "--gateway");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (args.flags.has("--echo") && args.flags.has("--http")) throw new UsageError("--echo and --http exclude each other");
   const httpMode = args.flags.has("--http");
   const port = Number(str(args, "--port") ?? (httpMode ? 80 : 7));
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError("--port must be 1..65535");
   const maxSeconds = str(args, "--max-seconds") === undefined ? Infinity : Number(str(args, "--max-seconds"));
   if (!(maxSeconds > 0)) throw new UsageError("--max-seconds must be a positive number");
-  let link = await openLink(args);
+  const device = await openLink(args);
+  let link: Link = device;
   const pcapPath = str(args, "--pcap");
-  if (pcapPath) link = new PcapLink(link, await pcapFileSink(pcapPath), realClock);
+  if (pcapPath) {
+    try {
+      link = new PcapLink(device, await pcapFileSink(pcapPath), realClock);
+    } catch (e) {
+      await device.close();
+      throw e;
+    }
+  }
   let stack: Stack;
   try {
     // USTACK_WASM: run another build of the core (developers; default build/ustack.wasm).
     const wasmPath = process.env.USTACK_WASM;
     const wasm = wasmPath ? new Uint8Array(await readFile(wasmPath)) : undefined;
-    stack = await Stack.create({ link, ipv4: ipText, gateway: str(args, "--gateway"), wasm });
+    stack = await Stack.create({ link, ipv4: ipText, gateway: gatewayText, wasm });
   } catch (e) {
     await link.close();
     throw e;
@@ -201,7 +219,7 @@ async function serve(args: Args, out: (s: string) => void): Promise<number> {
     server.once("error", reject);
     server.listen(port, () => resolve());
   });
-  out(`ustack: ${httpMode ? "http" : "echo"} server on ${stack.address}:${port} (${link.kind} ${link.name}, MAC ${stack.mac}); Ctrl-C stops\n`);
+  out(`ustack: ${httpMode ? "http" : "echo"} server on ${stack.address}:${port} (${device.kind} ${device.name}${pcapPath ? `, recorded to ${pcapPath}` : ""}, MAC ${stack.mac}); Ctrl-C stops\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);
@@ -220,6 +238,10 @@ async function netns(args: Args, out: (s: string) => void): Promise<number> {
   const ns = str(args, "--ns") ?? "ustack0";
   if (sub === "down") {
     checkKnown(args, ["--ns"]);
+    if (!netnsExists(ns)) {
+      out(`ustack: no namespace ${ns}; nothing to remove\n`);
+      return 0;
+    }
     netnsDelete(ns);
     out(`ustack: namespace ${ns} removed\n`);
     return 0;
