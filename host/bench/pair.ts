@@ -27,7 +27,14 @@
 //   rate         at most this many connects per second (token bucket, ≤ 5 ms of burst):
 //                with one client address and one server port, twReuse allows at most about
 //                (ephemeral range) new connections per second, so an unpaced run above that
-//                walks the whole range and fails with E_NO_PORT;
+//                walks the whole range and fails with E_NO_PORT. A connect refused with E_NO_PORT
+//                has just walked the whole range (~6 ms for 64,512 ports, tcp/isn.ts
+//                choosePort); launch() then makes no connect for NO_PORT_RETRY_US. Retrying at
+//                once, from every completion handler of the step, stacked one walk per handler
+//                between the step's events and its TX flush: the FINs those handlers queued
+//                left ~0.5 s late, their RTO (armed at close) fired before the peer's FIN,ACK
+//                was read, and each spurious FIN retransmission met a server in LAST-ACK as a
+//                duplicate (tcp_dropUnacceptable, RFC 9293 §3.10.7.4);
 //   closer       "client" (default, SPEC §6: the client closes first after the reply, so
 //                the client is the active closer and holds TIME-WAIT) or "server" (the server
 //                closes right after its reply: the server holds TIME-WAIT and a new SYN on
@@ -46,6 +53,12 @@ const INDEX_MASK = (1 << 22) - 1;
 const CLIENT_IP = "198.18.0.1";
 const SERVER_IP = "198.18.0.2";
 const E_AGAIN = 208;
+/**
+ * After a connect refused with E_NO_PORT, no connect for this long (µs). Ports come back
+ * only as TIME-WAIT records age past twReuse's 1 s, so an immediate retry walks the range
+ * again for nothing; a few ms keeps every stall far below the 200 ms minimum RTO.
+ */
+export const NO_PORT_RETRY_US = 5_000;
 
 export interface PairOptions {
   /** Stop after this many completed connections (0: run for durationS). */
@@ -247,8 +260,11 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
   let measuring = false;
   let stopLaunching = false;
   let now = clock.nowUs();
+  /** No connect before this time (µs): set by E_NO_PORT (NO_PORT_RETRY_US). */
+  let noPortUntil = 0;
 
   const launch = (): void => {
+    if (noPortUntil > 0 && clock.nowUs() < noPortUntil) return;
     if (rate > 0) {
       // Token bucket: `rate` per second since paceStart, at most 5 ms of it at once.
       const t = clock.nowUs();
@@ -262,9 +278,12 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
       const h = xa.connect(0, portOpt, serverIp, dport) >>> 0;
       if (h === 0) {
         const code = xa.lastError();
-        if (code === ERRORS.E_NO_PORT) portExhausted++;
+        if (code === ERRORS.E_NO_PORT) {
+          portExhausted++;
+          noPortUntil = clock.nowUs() + NO_PORT_RETRY_US; // the walk found nothing: back off
+        }
         countError(`connect:${code}`);
-        return; // retried on the next completion or loop iteration
+        return; // retried on a later completion or loop iteration
       }
       launched++;
       const i = h & INDEX_MASK;
