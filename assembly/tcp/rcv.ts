@@ -100,6 +100,22 @@ function oooAdvance(p: usize, nxt: u32): u32 {
   return nxt;
 }
 
+/**
+ * Cuts every held range at `fin`, the sequence number of a FIN (RFC 9293 §3.4: the
+ * FIN is the last sequence number the peer uses): ranges that start at or after it
+ * go, a range that runs past it ends there. Bytes beyond a known FIN are not data
+ * and must never become readable (they stay unread in the chunks, which go back on
+ * the next read or when the connection ends).
+ */
+function oooCutAt(p: usize, fin: u32): void {
+  const t = changetype<Tcb>(p);
+  let n = <i32>t.oooCount;
+  while (n > 0 && seqGe(oooStartAt(p, n - 1), fin)) n--; // sorted by start: the tail goes
+  if (n > 0 && seqGt(oooEndAt(p, n - 1), fin)) setOooEnd(p, n - 1, fin);
+  t.oooCount = <u8>n;
+  if (t.oooLast >= <u8>n) t.oooLast = 0;
+}
+
 /** Drops every held range (the connection stops receiving). */
 export function oooClear(p: usize): void {
   changetype<Tcb>(p).oooCount = 0;
@@ -163,6 +179,15 @@ export function processText(p: usize, seg: TcpRepr, data: usize): void {
     n -= d;
     seq = t.rcvNxt;
   }
+  // A FIN already held beyond a hole fixes where the peer's stream ends (RFC 9293 §3.4,
+  // §3.10.7.4 eighth step): nothing at or after it is data, so bytes there are dropped,
+  // never queued, and a repeated FIN adds nothing. The ACK tells the peer what we hold.
+  if ((t.flags & TF_FIN_PENDING) != 0) {
+    const fs = t.rcvFinSeq;
+    const room: u32 = seqLt(seq, fs) ? fs - seq : 0;
+    if (n > room) { n = room; t.flags |= TF_ACK_NOW; }
+    if (fin) { fin = false; t.flags |= TF_ACK_NOW; }
+  }
   // Trim the tail to the window (RFC 9293 §3.10.7.4: keep only what fits).
   const off = seq - t.rcvNxt;
   const space = envRcvSpace(p);
@@ -180,6 +205,9 @@ export function processText(p: usize, seg: TcpRepr, data: usize): void {
     let stored: u32 = n > 0 ? envRcvWriteAt(p, 0, data, n) : 0;
     if (stored < n) { fin = false; t.flags |= TF_ACK_NOW; }
     const hadOoo = t.oooCount > 0;
+    // The FIN follows this segment's text (RFC 9293 §3.4): data held beyond it is not data.
+    const finSeq = t.rcvNxt + stored;
+    if (fin) oooCutAt(p, finSeq);
     let nxt = oooAdvance(p, t.rcvNxt + stored);
     const advance = nxt - t.rcvNxt;
     if (advance > 0) {
@@ -194,8 +222,8 @@ export function processText(p: usize, seg: TcpRepr, data: usize): void {
       t.segsUnacked++;
       if (t.segsUnacked >= 2) t.flags |= TF_ACK_NOW;
     }
-    if (fin && advance == stored) {
-      // The FIN directly follows this segment's text (no held data beyond it).
+    if (fin && t.rcvNxt == finSeq) {
+      // The FIN directly follows this segment's text (held data was cut at it above).
       finReceived(p);
     } else if ((t.flags & TF_FIN_PENDING) != 0 && t.rcvNxt == t.rcvFinSeq) {
       finReceived(p);
@@ -209,8 +237,11 @@ export function processText(p: usize, seg: TcpRepr, data: usize): void {
     if (stored < n) fin = false;
     if (stored > 0 && !oooInsert(p, seq, seq + stored)) { incOooDropped(); fin = false; }
     if (fin) {
+      // HC-06 (b): the FIN waits for the hole; data held beyond it is not data (§3.4).
+      const fs = seq + stored;
+      oooCutAt(p, fs);
       t.flags |= TF_FIN_PENDING;
-      t.rcvFinSeq = seq + stored;
+      t.rcvFinSeq = fs;
     }
     t.flags |= TF_ACK_NOW;
   }

@@ -1,0 +1,115 @@
+// Dialogues for the second round of TCP fixes (each failed before its fix):
+//   - data beyond a FIN that is held beyond a hole (RFC 9293 §3.4, §3.10.7.4 seventh and
+//     eighth steps): never delivered, never acknowledged; the FIN still closes the stream;
+//   - CLOSE in SYN-RECEIVED (simultaneous open), RFC 9293 §3.10.4: the queued FIN moves
+//     the connection to FIN-WAIT-1 when the handshake completes, every path ends in
+//     CLOSED and a closed handle's record is freed;
+//   - RFC 6298 §5.7: after a retransmitted SYN or SYN,ACK without an RTT sample, the RTO
+//     is 3 s when data transmission begins.
+import * as k from "./tcp-kit";
+import { rin, rout, tmpl, inject, next, pending, drain, advance, listener, handshake } from "./tcp-kit";
+import { TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_PSH, TCP_FLAG_FIN } from "../../assembly/wire/tcp";
+import { tcpOpen, tcpConnect, tcpState, tcpRecv, tcpSend, tcpShutdown, tcpClose } from "../../assembly/tcp/api";
+import {
+  STATE_ESTABLISHED, STATE_CLOSE_WAIT, STATE_CLOSED, STATE_SYN_RECEIVED, STATE_FIN_WAIT_1, STATE_FIN_WAIT_2,
+  STATE_TIME_WAIT, STATE_CLOSING,
+} from "../../assembly/tcp/state";
+import { EV_PEER_CLOSED, EV_CLOSED, EV_CONNECTED } from "../../assembly/tcp/codes";
+import { timeWaitMs } from "../../assembly/tcp/config";
+import { timers } from "../../assembly/time/clock";
+
+const PA: u8 = TCP_FLAG_PSH | TCP_FLAG_ACK;
+const FPA: u8 = TCP_FLAG_FIN | TCP_FLAG_PSH | TCP_FLAG_ACK;
+let rbuf: usize = 0;
+function readAll(c: u32): i32 {
+  if (rbuf == 0) rbuf = heap.alloc(65536);
+  return tcpRecv(c, rbuf, 65536);
+}
+/** The last ACK number B sent among the captured segments (0 when none). */
+function lastAck(): u32 {
+  let a: u32 = 0;
+  while (next()) a = rout.ack;
+  return a;
+}
+/** 200 bytes 0..199 delivered, then EOF, EV_PEER_CLOSED, CLOSE-WAIT. */
+function expectStreamOf200(c: u32): void {
+  expect(readAll(c)).toBe(200);
+  for (let i = 0; i < 200; i++) expect(load<u8>(rbuf + i)).toBe(<u8>i);
+  expect(readAll(c)).toBe(0); // end of stream
+  expect(k.findEvent(EV_PEER_CLOSED)).toBeGreaterThanOrEqual(0);
+  expect(tcpState(c)).toBe(STATE_CLOSE_WAIT);
+}
+
+describe("data beyond a FIN held beyond a hole (RFC 9293 §3.4, §3.10.7.4)", () => {
+  test("[100,200)+FIN, then [200,300) beyond the FIN, then [0,100): 200 bytes, EOF, CLOSE-WAIT, ACK R+201", () => {
+    k.setup();
+    const l = listener();
+    const c = handshake(l, 1000);
+    const R: u32 = 1001;
+    const A = k.lastIss + 1;
+    tmpl(FPA, R + 100, A); inject(100, 100);
+    expect(lastAck()).toBe(R);
+    tmpl(PA, R + 200, A); inject(100, 200); // beyond the peer's own FIN: not data
+    expect(lastAck()).toBe(R); // still a duplicate ACK: nothing new is held
+    expect(k.tcbOf(c).oooCount).toBe(1);
+    tmpl(PA, R, A); inject(100, 0);
+    expect(lastAck()).toBe(R + 201);
+    expectStreamOf200(c);
+    // The peer retransmits its FIN: re-ACKed, nothing more delivered.
+    tmpl(TCP_FLAG_FIN | TCP_FLAG_ACK, R + 200, A); inject();
+    expect(lastAck()).toBe(R + 201);
+    expect(readAll(c)).toBe(0);
+  });
+  test("data beyond first: [200,300), then [100,200)+FIN, then [0,100): the held range is cut at the FIN", () => {
+    k.setup();
+    const l = listener();
+    const c = handshake(l, 1000);
+    const R: u32 = 1001;
+    const A = k.lastIss + 1;
+    tmpl(PA, R + 200, A); inject(100, 200);
+    tmpl(FPA, R + 100, A); inject(100, 100);
+    expect(lastAck()).toBe(R);
+    expect(k.tcbOf(c).oooCount).toBe(1);
+    tmpl(PA, R, A); inject(100, 0);
+    expect(lastAck()).toBe(R + 201);
+    expectStreamOf200(c);
+  });
+  test("an in-order FIN with data held beyond it: [200,300) held, then [0,200)+FIN → 200 bytes and EOF", () => {
+    k.setup();
+    const l = listener();
+    const c = handshake(l, 1000);
+    const R: u32 = 1001;
+    const A = k.lastIss + 1;
+    tmpl(PA, R + 200, A); inject(100, 200);
+    drain();
+    tmpl(FPA, R, A); inject(200, 0);
+    expect(lastAck()).toBe(R + 201);
+    expectStreamOf200(c);
+  });
+  test("a FIN held at R+200, then one in-order segment [0,300) straddling it: the bytes past the FIN are dropped", () => {
+    k.setup();
+    const l = listener();
+    const c = handshake(l, 1000);
+    const R: u32 = 1001;
+    const A = k.lastIss + 1;
+    tmpl(TCP_FLAG_FIN | TCP_FLAG_ACK, R + 200, A); inject();
+    expect(lastAck()).toBe(R);
+    expect(tcpState(c)).toBe(STATE_ESTABLISHED);
+    tmpl(PA, R, A); inject(300, 0);
+    expect(lastAck()).toBe(R + 201);
+    expectStreamOf200(c);
+  });
+  test("a second FIN at another place does not move the first; the stream still ends at the first", () => {
+    k.setup();
+    const l = listener();
+    const c = handshake(l, 1000);
+    const R: u32 = 1001;
+    const A = k.lastIss + 1;
+    tmpl(FPA, R + 100, A); inject(100, 100); // FIN at R+200
+    tmpl(FPA, R + 250, A); inject(50, 250); // a FIN at R+300 and data beyond R+200: ignored
+    expect(lastAck()).toBe(R);
+    tmpl(PA, R, A); inject(100, 0);
+    expect(lastAck()).toBe(R + 201);
+    expectStreamOf200(c);
+  });
+});
