@@ -197,7 +197,9 @@ function shutdownPtr(p: usize): i32 {
   if (s == STATE_LISTEN || s == STATE_CLOSED) return E_NOTCONN;
   if (s == STATE_ESTABLISHED || s == STATE_SYN_RECEIVED) {
     t.flags |= TF_FIN_QUEUED;
-    // SYN-RECEIVED: the FIN goes out once established (tcpOutput only sends in synchronized states).
+    // SYN-RECEIVED (a simultaneous open): RFC 9293 §3.10.4 lets the CLOSE wait until
+    // ESTABLISHED; the final ACK then moves the connection to FIN-WAIT-1 and the FIN
+    // goes out (input.ts, fifth step). tcpOutput sends nothing before that.
     t.state = s == STATE_ESTABLISHED ? STATE_FIN_WAIT_1 : s;
   } else if (s == STATE_CLOSE_WAIT) {
     t.flags |= TF_FIN_QUEUED;

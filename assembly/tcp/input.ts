@@ -4,7 +4,8 @@
 import * as tcp from "../wire/tcp";
 import { TcpRepr, TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST, TCP_FLAG_FIN } from "../wire/tcp";
 import {
-  Tcb, TF_TS_OK, TF_ACK_NOW, TF_ACTIVE_OPEN, TF_FIN_SENT, TF_DETACHED, TF_PERSIST, TCB_TIMER_RTX, TCB_TIMER_TW,
+  Tcb, TF_TS_OK, TF_ACK_NOW, TF_ACTIVE_OPEN, TF_FIN_SENT, TF_FIN_QUEUED, TF_DETACHED, TF_PERSIST, TCB_TIMER_RTX,
+  TCB_TIMER_TW,
 } from "./tcb";
 import {
   STATE_CLOSED, STATE_LISTEN, STATE_SYN_SENT, STATE_SYN_RECEIVED, STATE_ESTABLISHED,
@@ -167,7 +168,9 @@ export function segmentArrives(p: usize, seg: TcpRepr, data: usize): void {
       return;
     }
     if ((t.flags & TF_ACTIVE_OPEN) == 0 && !childEstablished(p)) return; // accept queue full
-    t.state = STATE_ESTABLISHED;
+    // RFC 9293 §3.10.4: a CLOSE in SYN-RECEIVED was queued until ESTABLISHED is
+    // reached; it takes effect now: FIN-WAIT-1, and the FIN goes out below (tcpOutput).
+    t.state = (t.flags & TF_FIN_QUEUED) != 0 ? STATE_FIN_WAIT_1 : STATE_ESTABLISHED;
     t.sndUna = t.iss + 1; // the SYN is acknowledged (it is not a buffer byte)
     t.sndWnd = <u32>seg.window << <u32>t.sndWndScale;
     t.sndWl1 = seg.seq;

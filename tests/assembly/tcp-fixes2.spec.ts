@@ -113,3 +113,104 @@ describe("data beyond a FIN held beyond a hole (RFC 9293 §3.4, §3.10.7.4)", ()
     expectStreamOf200(c);
   });
 });
+
+// The stack connects B:ephemeral → A:40000; incoming segments come from A:40000.
+let ourPort: u16 = 0;
+function connectOut(): u32 {
+  const h = tcpOpen();
+  expect(tcpConnect(h, k.B_ADDR, 0, k.A_ADDR, 40000)).toBe(0);
+  return h;
+}
+function fromPeer(flags: u8, seq: u32, ack: u32): void {
+  tmpl(flags, seq, ack);
+  rin.srcPort = 40000;
+  rin.dstPort = ourPort;
+}
+/** Active open crossed by the peer's bare SYN (seq 9000): B is in SYN-RECEIVED. Returns B's ISS. */
+function simultaneousOpen(h: u32): u32 {
+  expect(next()).toBe(true);
+  expect(rout.flags).toBe(TCP_FLAG_SYN);
+  ourPort = rout.srcPort;
+  const iss = rout.seq;
+  fromPeer(TCP_FLAG_SYN, 9000, 0);
+  inject();
+  expect(tcpState(h)).toBe(STATE_SYN_RECEIVED);
+  drain(); // our SYN,ACK
+  return iss;
+}
+
+describe("CLOSE in SYN-RECEIVED (RFC 9293 §3.10.4)", () => {
+  test("shutdown() during a simultaneous open: nothing sent yet; the final ACK → FIN-WAIT-1 and the FIN; then FIN-WAIT-2, TIME-WAIT, CLOSED", () => {
+    k.setup();
+    const h = connectOut();
+    const iss = simultaneousOpen(h);
+    expect(tcpShutdown(h)).toBe(0);
+    expect(tcpState(h)).toBe(STATE_SYN_RECEIVED);
+    expect(pending()).toBe(0); // the FIN waits for ESTABLISHED
+    fromPeer(TCP_FLAG_ACK, 9001, iss + 1);
+    inject();
+    expect(tcpState(h)).toBe(STATE_FIN_WAIT_1);
+    expect(k.findEvent(EV_CONNECTED)).toBeGreaterThanOrEqual(0);
+    expect(next()).toBe(true);
+    expect(rout.flags & TCP_FLAG_FIN).toBe(TCP_FLAG_FIN);
+    expect(rout.seq).toBe(iss + 1);
+    fromPeer(TCP_FLAG_ACK, 9001, iss + 2); // our FIN acknowledged
+    inject();
+    expect(tcpState(h)).toBe(STATE_FIN_WAIT_2);
+    fromPeer(TCP_FLAG_FIN | TCP_FLAG_ACK, 9001, iss + 2);
+    inject();
+    expect(tcpState(h)).toBe(STATE_TIME_WAIT);
+    expect(lastAck()).toBe(9002);
+    advance(<u64>timeWaitMs);
+    expect(tcpState(h)).toBe(STATE_CLOSED);
+    expect(k.findEvent(EV_CLOSED)).toBeGreaterThanOrEqual(0);
+    expect(timers.active).toBe(0);
+  });
+  test("close() during a simultaneous open with data queued: data and FIN after the final ACK; the peer's FIN; the record is freed", () => {
+    k.setup();
+    const h = connectOut();
+    const iss = simultaneousOpen(h);
+    if (rbuf == 0) rbuf = heap.alloc(65536);
+    memory.fill(rbuf, 7, 10);
+    expect(tcpSend(h, rbuf, 10)).toBe(10);
+    expect(tcpClose(h)).toBe(0);
+    expect(pending()).toBe(0);
+    fromPeer(TCP_FLAG_ACK, 9001, iss + 1);
+    inject();
+    expect(tcpState(h)).toBe(STATE_FIN_WAIT_1);
+    expect(next()).toBe(true);
+    expect(rout.seq).toBe(iss + 1);
+    expect(rout.payloadLen).toBe(10);
+    expect(rout.flags & TCP_FLAG_FIN).toBe(TCP_FLAG_FIN);
+    fromPeer(TCP_FLAG_ACK, 9001, iss + 12);
+    inject();
+    expect(tcpState(h)).toBe(STATE_FIN_WAIT_2);
+    fromPeer(TCP_FLAG_FIN | TCP_FLAG_ACK, 9001, iss + 12);
+    inject();
+    expect(lastAck()).toBe(9002);
+    advance(<u64>timeWaitMs);
+    expect(k.inUseCount()).toBe(0); // the detached record is gone
+    expect(k.freedWithTimers).toBe(0);
+    expect(timers.active).toBe(0);
+  });
+  test("close() during a simultaneous open, the final ACK carries the peer's FIN: CLOSING, then TIME-WAIT, the record is freed", () => {
+    k.setup();
+    const h = connectOut();
+    const iss = simultaneousOpen(h);
+    expect(tcpClose(h)).toBe(0);
+    fromPeer(TCP_FLAG_FIN | TCP_FLAG_ACK, 9001, iss + 1);
+    inject();
+    expect(tcpState(h)).toBe(STATE_CLOSING);
+    let sawFin = false, ack: u32 = 0;
+    while (next()) { if ((rout.flags & TCP_FLAG_FIN) != 0) { sawFin = true; expect(rout.seq).toBe(iss + 1); } ack = rout.ack; }
+    expect(sawFin).toBe(true);
+    expect(ack).toBe(9002);
+    fromPeer(TCP_FLAG_ACK, 9002, iss + 2);
+    inject();
+    expect(tcpState(h)).toBe(STATE_TIME_WAIT);
+    advance(<u64>timeWaitMs);
+    expect(k.inUseCount()).toBe(0);
+    expect(k.freedWithTimers).toBe(0);
+    expect(timers.active).toBe(0);
+  });
+});
