@@ -99,6 +99,21 @@ export function handshakeDone(t: Tcb): void {
   histRecord((t.flags & TF_ACTIVE_OPEN) != 0 ? HIST_CLIENT_CONNECT : HIST_SERVER_HANDSHAKE, <u64>us);
 }
 
+/** RFC 6298 §5.7: the RTO once data transmission begins after a SYN timed out. */
+export const TCP_SYN_TIMEOUT_RTO_MS: u32 = 3000;
+
+/**
+ * RFC 6298 §5.7: "If the timer expires awaiting the ACK of a SYN segment and the TCP
+ * implementation is using an RTO less than 3 seconds, the RTO MUST be re-initialized
+ * to 3 seconds when data transmission begins (i.e., after the three-way handshake
+ * completes)." Applies to our SYN (active open) and our SYN,ACK (passive open) alike,
+ * and only while no RTT sample exists (srtt 0). Called where the handshake completes,
+ * before its retry count (timer expiries of the SYN) is cleared.
+ */
+export function synRetransmittedRto(t: Tcb): void {
+  if (t.retries > 0 && t.srtt == 0 && t.rto < TCP_SYN_TIMEOUT_RTO_MS) t.rto = TCP_SYN_TIMEOUT_RTO_MS;
+}
+
 /**
  * Segment arrives in SYN-SENT (RFC 9293 §3.10.7.3).
  */
@@ -127,6 +142,7 @@ export function synSentInput(p: usize, seg: TcpRepr, data: usize): void {
   if (hasAck) {
     t.sndUna = seg.ack;
     timers.cancel(p + TCB_TIMER_RTX);
+    synRetransmittedRto(t);
     t.backoff = 0;
     t.retries = 0;
     t.state = STATE_ESTABLISHED;

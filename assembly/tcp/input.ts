@@ -14,7 +14,7 @@ import {
 import { envLookup, envTcbPtr, envEvent } from "./env";
 import { sendAck, sendRstReply, sendChallengeAck } from "./output";
 import { listenInput, childEstablished } from "./listen";
-import { synSentInput, sendSyn, handshakeDone } from "./connect";
+import { synSentInput, sendSyn, handshakeDone, synRetransmittedRto } from "./connect";
 import { segmentAcceptable, processText } from "./rcv";
 import { ackReceived, tcpOutput, armKeepalive } from "./snd";
 import { tcbFinish, tcbFail, enterTimeWait } from "./close";
@@ -176,6 +176,7 @@ export function segmentArrives(p: usize, seg: TcpRepr, data: usize): void {
     t.sndWl1 = seg.seq;
     t.sndWl2 = seg.ack;
     timers.cancel(p + TCB_TIMER_RTX);
+    synRetransmittedRto(t); // RFC 6298 §5.7
     t.backoff = 0;
     t.retries = 0;
     handshakeDone(t); // issue 8: server SYN RX → this ACK's RX stamp (or simultaneous open)

@@ -9,7 +9,7 @@
 import * as k from "./tcp-kit";
 import { rin, rout, tmpl, inject, next, pending, drain, advance, listener, handshake } from "./tcp-kit";
 import { TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_PSH, TCP_FLAG_FIN } from "../../assembly/wire/tcp";
-import { tcpOpen, tcpConnect, tcpState, tcpRecv, tcpSend, tcpShutdown, tcpClose } from "../../assembly/tcp/api";
+import { tcpOpen, tcpConnect, tcpState, tcpRecv, tcpSend, tcpShutdown, tcpClose, tcpAccept, tcpSetOption, OPT_NODELAY } from "../../assembly/tcp/api";
 import {
   STATE_ESTABLISHED, STATE_CLOSE_WAIT, STATE_CLOSED, STATE_SYN_RECEIVED, STATE_FIN_WAIT_1, STATE_FIN_WAIT_2,
   STATE_TIME_WAIT, STATE_CLOSING,
@@ -212,5 +212,90 @@ describe("CLOSE in SYN-RECEIVED (RFC 9293 §3.10.4)", () => {
     expect(k.inUseCount()).toBe(0);
     expect(k.freedWithTimers).toBe(0);
     expect(timers.active).toBe(0);
+  });
+});
+
+/** Sends 100 bytes on `h` (noDelay) and returns the ms until the first retransmission of them (0: none within 10 s). */
+function firstRetransmitAfter(h: u32, seq: u32): u32 {
+  if (rbuf == 0) rbuf = heap.alloc(65536);
+  expect(tcpSetOption(h, OPT_NODELAY, 1)).toBe(0);
+  expect(tcpSend(h, rbuf, 100)).toBe(100);
+  expect(next()).toBe(true);
+  expect(rout.seq).toBe(seq);
+  expect(rout.payloadLen).toBe(100);
+  drain();
+  for (let ms: u32 = 1; ms <= 10000; ms++) {
+    advance(1);
+    while (next()) if (rout.payloadLen == 100 && rout.seq == seq) { drain(); return ms; }
+  }
+  return 0;
+}
+
+describe("RFC 6298 §5.7: RTO of 3 s after a SYN timeout without an RTT sample", () => {
+  test("active open: the SYN is retransmitted once, then SYN,ACK → RTO 3000 ms; the first data retransmission comes after 3 s", () => {
+    k.setup();
+    const h = connectOut();
+    expect(next()).toBe(true);
+    ourPort = rout.srcPort;
+    const iss = rout.seq;
+    advance(1000);
+    expect(next()).toBe(true);
+    expect(rout.flags).toBe(TCP_FLAG_SYN); // retransmitted
+    fromPeer(TCP_FLAG_SYN | TCP_FLAG_ACK, 7000, iss + 1);
+    inject();
+    expect(tcpState(h)).toBe(STATE_ESTABLISHED);
+    expect(k.tcbOf(h).srtt).toBe(0);
+    expect(k.tcbOf(h).rto).toBe(3000);
+    drain();
+    expect(firstRetransmitAfter(h, iss + 1)).toBe(3000);
+  });
+  test("active open without a SYN timeout keeps the initial 1 s (RFC 6298 §2.1)", () => {
+    k.setup();
+    const h = connectOut();
+    expect(next()).toBe(true);
+    ourPort = rout.srcPort;
+    const iss = rout.seq;
+    fromPeer(TCP_FLAG_SYN | TCP_FLAG_ACK, 7000, iss + 1);
+    inject();
+    drain();
+    expect(k.tcbOf(h).rto).toBe(1000);
+    expect(firstRetransmitAfter(h, iss + 1)).toBe(1000);
+  });
+  test("passive open: the SYN,ACK is retransmitted once, then the final ACK → RTO 3000 ms", () => {
+    k.setup();
+    const l = listener();
+    tmpl(TCP_FLAG_SYN, 1000, 0);
+    rin.mss = 1460;
+    inject();
+    expect(next()).toBe(true);
+    const iss = rout.seq;
+    advance(1000);
+    expect(next()).toBe(true);
+    expect(rout.flags).toBe(TCP_FLAG_SYN | TCP_FLAG_ACK); // retransmitted
+    tmpl(TCP_FLAG_ACK, 1001, iss + 1);
+    inject();
+    drain();
+    const c = tcpAccept(l);
+    expect(c).not.toBe(0);
+    expect(tcpState(c)).toBe(STATE_ESTABLISHED);
+    expect(k.tcbOf(c).rto).toBe(3000);
+    expect(firstRetransmitAfter(c, iss + 1)).toBe(3000);
+  });
+  test("simultaneous open after a SYN timeout: RTO 3000 ms once ESTABLISHED", () => {
+    k.setup();
+    const h = connectOut();
+    expect(next()).toBe(true);
+    ourPort = rout.srcPort;
+    const iss = rout.seq;
+    advance(1000);
+    drain(); // the retransmitted SYN
+    fromPeer(TCP_FLAG_SYN, 9000, 0);
+    inject();
+    expect(tcpState(h)).toBe(STATE_SYN_RECEIVED);
+    drain();
+    fromPeer(TCP_FLAG_ACK, 9001, iss + 1);
+    inject();
+    expect(tcpState(h)).toBe(STATE_ESTABLISHED);
+    expect(k.tcbOf(h).rto).toBe(3000);
   });
 });
