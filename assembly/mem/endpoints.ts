@@ -154,7 +154,7 @@ export const ENDPOINT_SIDE_BYTES: u32 = 1 + 4 + 4 + 4;
 /** Carves the endpoint slab (the caller validated the sizes). */
 export function endpointsInit(maxConnections: u32, maxListeners: u32, syncacheEntries: u32): void {
   const cap = <u32>endpointsCapacity(maxConnections, maxListeners, syncacheEntries);
-  slab = slabCarve(cap, ENDPOINT_RECORD_SIZE);
+  slab = slabCarve(cap, ENDPOINT_RECORD_SIZE, true); // FIFO: the host holds these handles (slab.ts)
   classes = heap.alloc((<usize>cap + 7) & ~<usize>7);
   memory.fill(classes, 0, cap);
   entryWords = heap.alloc(<usize>cap << 2);

@@ -236,13 +236,16 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
   const reply = new Uint8Array(payload).map((_, i) => 0x61 + (i % 26));
 
   // Per-slot state (client: bytes of reply received, request send time; server: request bytes).
-  const gotA = new Uint32Array(clientMax + 1);
+  // Indexed by endpoint slot: the slab holds connections, listeners and syncache records.
+  const slotsA = clientMax + 4 + Math.max(1024, o.concurrency * 2) + 1;
+  const slotsB = serverMax + 4 + Math.max(1024, o.concurrency * 2) + 1;
+  const gotA = new Uint32Array(slotsA);
   /** The live handle of each client slot (0: none): events for older handles are ignored. */
-  const liveA = new Uint32Array(clientMax + 1);
-  const reqAt = new Float64Array(clientMax + 1);
-  const gotB = new Uint32Array(serverMax * 2 + 1);
+  const liveA = new Uint32Array(slotsA);
+  const reqAt = new Float64Array(slotsA);
+  const gotB = new Uint32Array(slotsB);
   /** The live handle of each server slot (server-close: events after our close are ignored). */
-  const liveB = new Uint32Array(serverMax * 2 + 1);
+  const liveB = new Uint32Array(slotsB);
   const serverIp = SERVER_IP.split(".").reduce((a, b) => (a << 8) | Number(b), 0) >>> 0;
 
   let completed = 0;

@@ -6,6 +6,41 @@ import {
 } from "../../assembly/mem/slab";
 import { OK, E_INVALID_HANDLE, E_STALE_HANDLE } from "../../assembly/errors";
 
+describe("FIFO slabs (the endpoint slab: handles the host holds)", () => {
+  test("a released record comes back only after every other free one", () => {
+    const s = slabCarve(4, 8, true);
+    const a = slabAcquire(s), b = slabAcquire(s);
+    expect(slabRelease(s, a)).toBe(OK);
+    const c = slabAcquire(s), d = slabAcquire(s);
+    expect(handleIndex(c)).toBe(2, "the free records in order, not the one just released");
+    expect(handleIndex(d)).toBe(3);
+    const e = slabAcquire(s);
+    expect(handleIndex(e)).toBe(handleIndex(a), "then the released one");
+    expect(slabAcquire(s)).toBe(0, "exhausted");
+    expect(slabRelease(s, b)).toBe(OK);
+    expect(slabRelease(s, d)).toBe(OK);
+    expect(handleIndex(slabAcquire(s))).toBe(handleIndex(b), "FIFO again after exhaustion");
+    expect(handleIndex(slabAcquire(s))).toBe(handleIndex(d));
+    expect(slabCheck(s, c)).toBe(OK);
+    expect(slabCheck(s, e)).toBe(OK);
+  });
+
+  test("a stale handle aliases only after GEN_MAX × (free records) acquisitions", () => {
+    const s = slabCarve(4, 8, true);
+    const h0 = slabAcquire(s);
+    expect(slabRelease(s, h0)).toBe(OK);
+    let firstAlias = -1;
+    for (let k = 1; k <= 4 * 1100; k++) {
+      const h = slabAcquire(s);
+      if (h == h0 && firstAlias < 0) firstAlias = k;
+      // Refused whenever it is not the live handle (stale, or the free slot's own generation).
+      if (h != h0) expect(slabCheck(s, h0) != OK).toBe(true);
+      slabRelease(s, h);
+    }
+    expect(firstAlias).toBe(<i32>(4 * GEN_MAX), "LIFO would alias after GEN_MAX");
+  });
+});
+
 describe("slab handles", () => {
   test("handle 0 is always invalid; handles are generation << 22 | index", () => {
     const s = slabCarve(8, 24);
