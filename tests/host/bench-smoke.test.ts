@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { runPair } from "../../host/bench/pair.ts";
+import { runPair, NO_PORT_RETRY_US } from "../../host/bench/pair.ts";
 import { parseBenchArgs, BenchUsageError } from "../../host/cli/bench.ts";
 import { runTap } from "../../host/bench/tap.ts";
 import { netnsExists } from "../../host/netns.ts";
@@ -115,4 +115,23 @@ test("bench: --tw-reuse with 60 s TIME-WAIT recycles client ports without E_NO_P
   const off = await twRun(false);
   assert.ok(off.portExhausted > 0, "without twReuse the 300 ports are all in TIME-WAIT after 300 connections");
   assert.ok(off.completed <= 300, `completed ${off.completed}`);
+});
+
+// Unpaced --tw-reuse above the port bound (300-port range, so any machine asks for ports
+// faster than they turn 1 s old): connects fail with E_NO_PORT, each after walking the
+// whole range. The driver must back off after one (NO_PORT_RETRY_US) instead of retrying
+// from every completion handler and loop iteration: at full scale (64,512 ports, ~6 ms a
+// walk) the retries of one step's handlers held that step's FINs in the TX ring for
+// ~0.5 s, past their RTO: spurious FIN retransmissions, each dropped by the server in
+// LAST-ACK as a duplicate. Counts only: refusals ≤ one per back-off interval.
+test("bench: unpaced --tw-reuse past the port bound backs off after E_NO_PORT (no connect storm)", { skip }, async () => {
+  const r = await runPair({
+    connections: 0, concurrency: 10, durationS: 1.5, warmupS: 0.2, payload: 64, useTimerWheel: true, shards: 256,
+    timeWaitMs: 60_000, twReuse: true, ephemeralLow: 40_000, ephemeralHigh: 40_299,
+  });
+  assert.ok(r.portExhausted > 0, "the unpaced run outruns the 300 ports/s bound");
+  assert.deepEqual(Object.keys(r.errorCodes), ["connect:207"], JSON.stringify(r.errorCodes));
+  const bound = Math.ceil(((r.elapsedS + 0.2) * 1e6) / NO_PORT_RETRY_US) + 1; // + the warm-up
+  assert.ok(r.portExhausted <= bound, `E_NO_PORT ${r.portExhausted} in ${r.elapsedS.toFixed(3)} s: more than one per ${NO_PORT_RETRY_US} µs (${bound})`);
+  assert.ok(r.completed > 0 && r.samples.some((s) => s.twReused > 0), `completed ${r.completed}, ports taken over from TIME-WAIT`);
 });
