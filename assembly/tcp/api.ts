@@ -20,6 +20,7 @@ import { sendRstFor, sendSegment, currentRcvWnd, sendAck } from "./output";
 import { sendSyn, scaleFor, tsOffsetFor } from "./connect";
 import { tcpOutput, armRtx, armKeepalive } from "./snd";
 import { tcbFinish } from "./close";
+import { listenerDropHalfOpen } from "./listen";
 import { isnFor, choosePort, isnHintClear } from "./isn";
 import { twHolds, twTakeOver, twStoreReady, twCreate } from "./timewait";
 import {
@@ -212,10 +213,10 @@ function shutdownPtr(p: usize): i32 {
 }
 
 /**
- * close(): the application gives up the handle. A listener drops its queued
- * children (RST); a connection with unread data is reset (RFC 2525 §2.17, as
- * Linux); otherwise the FIN is sent and the record lives on, detached, until the
- * protocol is done (FIN-WAIT/TIME-WAIT), then frees itself.
+ * close(): the application gives up the handle. A listener resets and frees its
+ * children, queued and half-open (RST); a connection with unread data is reset
+ * (RFC 2525 §2.17, as Linux); otherwise the FIN is sent and the record lives on,
+ * detached, until the protocol is done (FIN-WAIT/TIME-WAIT), then frees itself.
  */
 export function tcpClose(h: u32): i32 {
   const p = envTcbPtr(h);
@@ -234,7 +235,8 @@ export function tcpClose(h: u32): i32 {
       sendRstFor(cp);
       tcbFinish(cp);
     }
-    // Half-open children keep a stale listener handle; their SYN,ACK timer expires them.
+    // Half-open children go too (a child never outlives its listener; listen.ts).
+    listenerDropHalfOpen(p);
     tcbFinish(p);
     return 0;
   }

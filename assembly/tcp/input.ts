@@ -167,7 +167,9 @@ export function segmentArrives(p: usize, seg: TcpRepr, data: usize): void {
       sendRstReply(seg, t.localAddr, t.remoteAddr); // <SEQ=SEG.ACK><CTL=RST>
       return;
     }
-    if ((t.flags & TF_ACTIVE_OPEN) == 0 && !childEstablished(p)) return; // accept queue full
+    // Passive open: into the listener's accept queue; false = the queue is full (the
+    // child waits) or the listener is gone (the child was reset and freed).
+    if ((t.flags & TF_ACTIVE_OPEN) == 0 && !childEstablished(p, seg)) return;
     // RFC 9293 §3.10.4: a CLOSE in SYN-RECEIVED was queued until ESTABLISHED is
     // reached; it takes effect now: FIN-WAIT-1, and the FIN goes out below (tcpOutput).
     t.state = (t.flags & TF_FIN_QUEUED) != 0 ? STATE_FIN_WAIT_1 : STATE_ESTABLISHED;

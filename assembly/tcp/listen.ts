@@ -5,6 +5,12 @@
 // Syncache entries are full Tcb records in SYN-RECEIVED (one slab, one table):
 // simpler than a separate compact record, at TCB_SIZE bytes per half-open entry.
 // Linux keeps a smaller request_sock; see docs/tcp.md.
+//
+// A child never outlives its listener: close() of the listener resets the children
+// in its accept queue (api.ts) and its half-open ones (listenerDropHalfOpen, found by
+// their ENTRY_SYNCACHE table entries), and a final ACK for a child whose listener is
+// gone gets a RST as for a closed port (childEstablished). Linux likewise drops a
+// closed listener's request socks and resets the ACKs that arrive for them.
 
 import {
   Tcb, TF_DETACHED, TF_IN_SYNCACHE, TF_IN_ACCEPTQ, TF_WS_OK, TF_SACK_OK, TF_TS_OK,
@@ -12,9 +18,12 @@ import {
 } from "./tcb";
 import { nowUs } from "../time/clock";
 import { TcpRepr, TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST } from "../wire/tcp";
-import { STATE_SYN_RECEIVED } from "./state";
+import { STATE_SYN_RECEIVED, STATE_LISTEN } from "./state";
 import { envTcbAlloc, envTcbPtr, envTcbFree, envTableInsert, envEvent } from "./env";
-import { sendRstReply } from "./output";
+import { sendRstReply, sendRstFor } from "./output";
+import { tcbFinish } from "./close";
+import { tableReady, tableEntries, entryType, entryOwner, ENTRY_SYNCACHE } from "./table";
+import { slabHandleAt } from "../mem/slab";
 import { negotiate, sendSyn, scaleFor, tsOffsetFor } from "./connect";
 import { armRtx } from "./snd";
 import { isnFor } from "./isn";
@@ -73,14 +82,23 @@ export function listenInput(lp: usize, seg: TcpRepr, srcAddr: u32, dstAddr: u32)
 }
 
 /**
- * The child `p` reached ESTABLISHED: move it from the syncache to the accept queue
- * and tell the application. Returns false when the accept queue is full (the ACK is
- * then dropped and the child stays in SYN-RECEIVED, as Linux does).
+ * The child `p` reached ESTABLISHED on the acceptable ACK `seg`: move it from the
+ * syncache to the accept queue and tell the application. Returns false when the
+ * child must not become ESTABLISHED:
+ *   - the accept queue is full: the ACK is dropped and the child stays in
+ *     SYN-RECEIVED (as Linux does);
+ *   - its listener is gone (closed): nobody could ever accept it, so it is released
+ *     and the ACK answered as for a closed port, <SEQ=SEG.ACK><CTL=RST> (RFC 9293
+ *     §3.10.7.1, §3.5.2); the peer sees ECONNRESET. The caller must not touch `p`.
  */
-export function childEstablished(p: usize): bool {
+export function childEstablished(p: usize, seg: TcpRepr): bool {
   const t = changetype<Tcb>(p);
   const lp = envTcbPtr(t.listener);
-  if (lp == 0) return true; // listener gone: the child lives on as a detached connection
+  if (lp == 0 || changetype<Tcb>(lp).state != STATE_LISTEN) {
+    sendRstReply(seg, t.localAddr, t.remoteAddr);
+    tcbFinish(p); // a child is detached: the record goes back to the pool
+    return false;
+  }
   const l = changetype<Tcb>(lp);
   if (l.acceptLen >= l.backlog) { incAcceptOverflow(); return false; }
   if ((t.flags & TF_IN_SYNCACHE) != 0) {
@@ -100,4 +118,34 @@ export function childEstablished(p: usize): bool {
   l.acceptLen++;
   envEvent(EV_ACCEPTED, l.handle, t.handle, 0);
   return true;
+}
+
+/**
+ * The listener `lp` is closing: every half-open child it still has in SYN-RECEIVED
+ * (its syncache entries) is reset — <SEQ=ISS+1><ACK=RCV.NXT><CTL=RST,ACK>, acceptable
+ * to a peer in SYN-SENT (ECONNREFUSED) or already ESTABLISHED (ECONNRESET), RFC 9293
+ * §3.10.7.3 / §3.10.7.4 — and released with its timers, chunks and table entry.
+ * Without this they kept retransmitting SYN,ACKs for a listener that no longer
+ * exists, and a final ACK made one an ownerless ESTABLISHED connection that lived
+ * for ever. The children are found by their ENTRY_SYNCACHE table entries (a walk of
+ * the entry slab, stopping once the listener's synCount is 0; listener close is
+ * rare). Without a table (the dialogue doubles) nothing is walked: the half-open
+ * children then expire on their SYN,ACK timer and a final ACK is reset by
+ * childEstablished.
+ */
+export function listenerDropHalfOpen(lp: usize): void {
+  const l = changetype<Tcb>(lp);
+  if (l.synCount == 0 || !tableReady()) return;
+  const entries = tableEntries();
+  const n = entries.capacity;
+  for (let i: u32 = 0; i < n && l.synCount > 0; i++) {
+    const e = slabHandleAt(entries, i);
+    if (e == 0 || entryType(e) != ENTRY_SYNCACHE) continue;
+    const cp = envTcbPtr(entryOwner(e));
+    if (cp == 0) continue;
+    const c = changetype<Tcb>(cp);
+    if (c.listener != l.handle || (c.flags & TF_IN_SYNCACHE) == 0 || c.state != STATE_SYN_RECEIVED) continue;
+    sendRstFor(cp);
+    tcbFinish(cp); // unlinks it from the listener (synCount − 1), frees the record
+  }
 }

@@ -8,7 +8,7 @@
 //     is 3 s when data transmission begins.
 import * as k from "./tcp-kit";
 import { rin, rout, tmpl, inject, next, pending, drain, advance, listener, handshake } from "./tcp-kit";
-import { TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_PSH, TCP_FLAG_FIN } from "../../assembly/wire/tcp";
+import { TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_PSH, TCP_FLAG_FIN, TCP_FLAG_RST } from "../../assembly/wire/tcp";
 import { tcpOpen, tcpConnect, tcpState, tcpRecv, tcpSend, tcpShutdown, tcpClose, tcpAccept, tcpSetOption, OPT_NODELAY } from "../../assembly/tcp/api";
 import {
   STATE_ESTABLISHED, STATE_CLOSE_WAIT, STATE_CLOSED, STATE_SYN_RECEIVED, STATE_FIN_WAIT_1, STATE_FIN_WAIT_2,
@@ -297,5 +297,29 @@ describe("RFC 6298 §5.7: RTO of 3 s after a SYN timeout without an RTT sample",
     inject();
     expect(tcpState(h)).toBe(STATE_ESTABLISHED);
     expect(k.tcbOf(h).rto).toBe(3000);
+  });
+});
+
+describe("a child never outlives its listener (RFC 9293 §3.10.7.1, §3.5.2)", () => {
+  test("without a table to walk (the doubles): the listener is closed during the handshake, the final ACK gets <SEQ=SEG.ACK><CTL=RST> and the child is freed", () => {
+    k.setup();
+    const l = listener();
+    tmpl(TCP_FLAG_SYN, 1000, 0);
+    rin.mss = 1460;
+    inject();
+    expect(next()).toBe(true);
+    const iss = rout.seq;
+    expect(tcpClose(l)).toBe(0);
+    expect(k.inUseCount()).toBe(1); // the half-open child, until its ACK or its SYN,ACK timer
+    tmpl(TCP_FLAG_ACK, 1001, iss + 1);
+    inject(10, 0);
+    expect(next()).toBe(true);
+    expect(rout.flags).toBe(TCP_FLAG_RST);
+    expect(rout.seq).toBe(iss + 1);
+    expect(pending()).toBe(0);
+    expect(k.inUseCount()).toBe(0);
+    expect(k.freedWithTimers).toBe(0);
+    expect(timers.active).toBe(0);
+    expect(k.findEvent(EV_CONNECTED)).toBe(-1);
   });
 });
