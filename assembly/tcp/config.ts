@@ -13,6 +13,13 @@ export let rtoMinMs: u32 = 200;
 export let rtoMaxMs: u32 = 120000;
 /** Retransmissions of one segment before the connection fails with ETIMEDOUT (Linux tcp_retries2 = 15). */
 export let maxRetries: u32 = 15;
+/**
+ * Window probes an orphan (TF_DETACHED: nobody holds the handle) sends behind a zero
+ * window before it is aborted, answered or not (tcp/timers.ts onPersist). Linux
+ * tcp_orphan_retries = 0, which tcp_orphan_retries() turns into 8 while the backed-off
+ * interval is below TCP_RTO_MAX (and aborts at once above it); we use the 8.
+ */
+export let orphanRetries: u32 = 8;
 /** SYN retransmissions before connect fails (Linux tcp_syn_retries = 6). */
 export let synRetries: u32 = 6;
 /** SYN-ACK retransmissions before a half-open entry is dropped (Linux tcp_synack_retries = 5). */
@@ -55,6 +62,7 @@ export let congestionControl: u8 = CC_CUBIC;
 export function setTimeWaitMs(v: u32): void { timeWaitMs = v; }
 export function setRtoBounds(minMs: u32, maxMs: u32): void { rtoMinMs = minMs; rtoMaxMs = maxMs; }
 export function setRetries(data: u32, syn: u32, synAck: u32): void { maxRetries = data; synRetries = syn; synAckRetries = synAck; }
+export function setOrphanRetries(v: u32): void { orphanRetries = v; }
 export function setDelAckMs(v: u32): void { delAckMs = v; }
 export function setKeepalive(idleMs: u32, intvlMs: u32, count: u32): void { keepIdleMs = idleMs; keepIntvlMs = intvlMs; keepCount = count; }
 export function setSynCacheMax(v: u32): void { synCacheMax = v; }

@@ -130,7 +130,13 @@ function canSend(state: u8): bool {
     state == STATE_CLOSING || state == STATE_LAST_ACK;
 }
 
-/** Puts timer[2] into persist mode (RFC 9293 §3.8.6.1) unless it already is. */
+/**
+ * Puts timer[2] into persist mode (RFC 9293 §3.8.6.1) unless it already is. While
+ * persisting nothing is in flight and the retransmission timer is idle, so `backoff`
+ * is the probes' backoff exponent (probes sent) and `probes` counts the unanswered
+ * ones (timers.ts onPersist; reset by any acceptable ACK in ackReceived), as Linux
+ * icsk_backoff / icsk_probes_out.
+ */
 function armPersist(p: usize): void {
   const t = changetype<Tcb>(p);
   if ((t.flags & TF_PERSIST) != 0 && timerIsActive(p + TCB_TIMER_KEEP)) return;
@@ -138,16 +144,22 @@ function armPersist(p: usize): void {
   changetype<TimerNode>(p + TCB_TIMER_KEEP).kind = TIMER_KIND_PERSIST;
   t.flags |= TF_PERSIST;
   t.probes = 0;
+  t.backoff = 0;
   timers.schedule(p + TCB_TIMER_KEEP, <u64>currentRto(t));
 }
 
-/** Leaves persist mode and re-arms keepalive when enabled. */
+/**
+ * Leaves persist mode and re-arms keepalive when enabled. The probes' backoff goes
+ * too (Linux tcp_ack_probe: icsk_backoff = 0 once the window opens), so the data
+ * that follows is timed with the plain RTO.
+ */
 export function disarmPersist(p: usize): void {
   const t = changetype<Tcb>(p);
   if ((t.flags & TF_PERSIST) == 0) return;
   timers.cancel(p + TCB_TIMER_KEEP);
   t.flags &= ~TF_PERSIST;
   t.probes = 0;
+  t.backoff = 0;
   armKeepalive(p);
 }
 
@@ -211,8 +223,8 @@ export function tcpOutput(p: usize): void {
     t.sndNxt = seq + len + (withFin ? 1 : 0);
     if (withFin) t.flags |= TF_FIN_SENT;
     if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+    if ((t.flags & TF_PERSIST) != 0) disarmPersist(p); // first: the RTO starts without the probes' backoff
     if (!timerIsActive(p + TCB_TIMER_RTX)) armRtx(p);
-    if ((t.flags & TF_PERSIST) != 0) disarmPersist(p);
     if (withFin) break;
   }
   if ((t.flags & TF_ACK_NOW) != 0) sendAck(p);
@@ -230,6 +242,11 @@ export function ackReceived(p: usize, seg: TcpRepr, payloadLen: u32): u32 {
   const ack = seg.ack;
   const wnd = <u32>seg.window << <u32>t.sndWndScale;
   let acked: u32 = 0;
+  // RFC 1122 §4.2.2.17: the connection stays open as long as the peer acknowledges
+  // probes. Any acceptable ACK (not older than SND.UNA) — the zero-window ACK that
+  // answers a window probe included — clears the count of unanswered persist and
+  // keepalive probes (Linux tcp_ack: icsk_probes_out = 0).
+  if (seqGe(ack, t.sndUna)) t.probes = 0;
   if (seqGt(ack, t.sndUna)) {
     acked = ack - t.sndUna;
     // Bytes of the buffer covered: the FIN's sequence number is not a buffer byte.

@@ -3,7 +3,7 @@
 
 import {
   Tcb, tcbOfTimer, TF_DELACK, TF_PERSIST, TF_FIN_SENT, TF_IN_RECOVERY, TF_RTT_TIMING,
-  TF_ACTIVE_OPEN, TCB_TIMER_KEEP,
+  TF_ACTIVE_OPEN, TF_DETACHED, TCB_TIMER_KEEP,
 } from "./tcb";
 import { TimerNode, TIMER_KIND_RETRANSMIT, TIMER_KIND_DELAYED_ACK, TIMER_KIND_PERSIST,
   TIMER_KIND_KEEPALIVE, TIMER_KIND_TIME_WAIT } from "../time/timer";
@@ -13,12 +13,12 @@ import {
 import { TCP_FLAG_ACK } from "../wire/tcp";
 import { sendAck, sendSegment, sendRstFor } from "./output";
 import { sendSyn } from "./connect";
-import { tcpOutput, armRtx, retransmitHead, currentRto, ccOnTimeout } from "./snd";
+import { tcpOutput, armRtx, retransmitHead, currentRto, ccOnTimeout, disarmPersist } from "./snd";
 import { tcbFinish, tcbFail } from "./close";
 import { E_TIMEDOUT } from "./codes";
 import { timers, nowMs } from "../time/clock";
 import {
-  synRetries, synAckRetries, maxRetries, keepIdleMs, keepIntvlMs, keepCount, rtoMaxMs,
+  synRetries, synAckRetries, maxRetries, orphanRetries, keepIdleMs, keepIntvlMs, keepCount, rtoMaxMs,
   statSegsOut, incTimeouts,
 } from "./config";
 
@@ -83,18 +83,30 @@ function onDelayedAck(p: usize): void {
 
 /**
  * Persist timer (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17): probe the zero window
- * with <SEQ=SND.UNA−1><ACK> (as Linux), backing off, and keep probing as long as
- * the peer answers (the connection is not timed out while probes are acknowledged).
+ * with <SEQ=SND.UNA−1><ACK> (as Linux), backing off exponentially up to rtoMaxMs
+ * (`backoff` = probes sent, snd.ts armPersist), and keep probing as long as the peer
+ * answers: the connection MUST NOT be closed while probes are acknowledged, and any
+ * acceptable ACK clears `probes` (snd.ts ackReceived). Like Linux tcp_probe_timer:
+ *   - `probes` (unanswered) reaching maxRetries (tcp_retries2) → ETIMEDOUT;
+ *   - an orphan (TF_DETACHED: nobody holds the handle — close() after queueing data)
+ *     is aborted after orphanRetries probes, answered or not (tcp_orphan_retries):
+ *     nobody will read the outcome, and a peer must not pin its record and chunks.
+ * The abort sends a RST (as our RTO and keepalive timeouts do; Linux sends none here).
  */
 function onPersist(p: usize): void {
   const t = changetype<Tcb>(p);
   if ((t.flags & TF_PERSIST) == 0) return;
-  if (t.sndWnd != 0) { t.flags &= ~TF_PERSIST; tcpOutput(p); return; }
+  if (t.sndWnd != 0) { disarmPersist(p); tcpOutput(p); return; }
+  if (<u32>t.probes >= maxRetries || ((t.flags & TF_DETACHED) != 0 && <u32>t.backoff >= orphanRetries)) {
+    incTimeouts();
+    sendRstFor(p);
+    tcbFail(p, E_TIMEDOUT);
+    return;
+  }
   sendSegment(p, TCP_FLAG_ACK, t.sndUna - 1, 0, 0);
-  if (t.probes < 30) t.probes++;
-  let d = <u64>currentRto(t) << <u64>(t.probes < 16 ? t.probes : 16);
-  if (d > <u64>rtoMaxMs) d = <u64>rtoMaxMs;
-  timers.schedule(p + TCB_TIMER_KEEP, d);
+  if (t.probes < 255) t.probes++;
+  if (t.backoff < 255) t.backoff++;
+  timers.schedule(p + TCB_TIMER_KEEP, <u64>currentRto(t)); // rto << backoff, ≤ rtoMaxMs
 }
 
 /** Keepalive (RFC 1122 §4.2.3.6): after keepIdleMs idle, probes every keepIntvlMs, ETIMEDOUT after keepCount. */

@@ -1,0 +1,180 @@
+// Zero-window persistence and its limits (virtual time only, through the test kit's
+// doubles):
+//   - persist probes (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17): a silent peer is timed
+//     out after maxRetries unanswered probes; a peer answering every probe keeps the
+//     connection for hours; an orphan is aborted after orphanRetries probes either
+//     way (Linux tcp_probe_timer / tcp_orphan_retries);
+import * as k from "./tcp-kit";
+import { rin, rout, tmpl, inject, next, pending, drain, advance, listener, handshake } from "./tcp-kit";
+import { TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST } from "../../assembly/wire/tcp";
+import { tcpSend, tcpState, tcpSetOption, tcpClose, tcpAccept, OPT_NODELAY } from "../../assembly/tcp/api";
+import { STATE_CLOSED, STATE_ESTABLISHED, STATE_FIN_WAIT_1 } from "../../assembly/tcp/state";
+import { EV_ERROR, E_TIMEDOUT } from "../../assembly/tcp/codes";
+import {
+  setRetries, maxRetries, orphanRetries, rtoMaxMs, statTimeouts, setCongestionControl, CC_NEWRENO, CC_CUBIC,
+} from "../../assembly/tcp/config";
+import { TF_PERSIST, TF_IN_RECOVERY } from "../../assembly/tcp/tcb";
+import { timers } from "../../assembly/time/clock";
+
+let src: usize = 0;
+let iss: u32 = 0;
+const IRS: u32 = 1000;
+
+function established(): u32 {
+  k.setup();
+  const l = listener();
+  const c = handshake(l, IRS);
+  iss = k.lastIss;
+  if (src == 0) src = heap.alloc(65536);
+  for (let i = 0; i < 65536; i++) store<u8>(src + i, <u8>i);
+  tcpSetOption(c, OPT_NODELAY, 1);
+  return c;
+}
+
+/** A's ACK of nothing new (ack = B's SND.UNA at the start) with window `wnd`. */
+function ackWnd(wnd: u16, ack: u32 = 0): void {
+  tmpl(TCP_FLAG_ACK, IRS + 1, ack == 0 ? iss + 1 : ack);
+  rin.window = wnd;
+  inject();
+}
+
+/** Captured segments from B now; RSTs counted into `rsts`. */
+let rsts: i32 = 0;
+function takeAll(): i32 {
+  let n = 0;
+  while (pending() > 0) {
+    if (!next()) continue;
+    n++;
+    if ((rout.flags & TCP_FLAG_RST) != 0) rsts++;
+  }
+  return n;
+}
+
+/**
+ * Runs `ms` of virtual time in 1 s steps. When `answer`, every segment B sends is
+ * answered at once with <ACK=SND.UNA, WIN=0> (a live receiver whose buffer stays
+ * full). Returns the number of segments B sent; stops early once the endpoint `c`
+ * is gone or closed.
+ */
+function run(c: u32, ms: u32, answer: bool): i32 {
+  let n = 0;
+  for (let t: u32 = 0; t < ms; t += 1000) {
+    advance(1000);
+    const got = takeAll();
+    n += got;
+    if (tcpState(c) == STATE_CLOSED || tcpState(c) == 0xff) break;
+    if (answer && got > 0) { ackWnd(0); drain(); }
+  }
+  return n;
+}
+
+function timedOut(c: u32): bool {
+  const e = k.findEvent(EV_ERROR);
+  return e >= 0 && k.eventHandle(e) == c && k.eventArg(e) == E_TIMEDOUT;
+}
+
+describe("persist: a zero window and a peer that answers nothing", () => {
+  test("ETIMEDOUT with a RST after maxRetries unanswered probes, all timers and chunks released", () => {
+    const c = established();
+    ackWnd(0);
+    expect(tcpSend(c, src, 500)).toBe(500);
+    expect(pending()).toBe(0);
+    rsts = 0;
+    const before = statTimeouts;
+    // probes at 1, 3, 7, …, 127 s, then every rtoMaxMs (120 s): the 15th at 1087 s,
+    // the abort when the next would be due (1207 s)
+    const probes = run(c, 1206_000, false);
+    expect(probes).toBe(<i32>maxRetries);
+    expect(tcpState(c)).toBe(STATE_ESTABLISHED);
+    expect((k.tcbOf(c).flags & TF_PERSIST) != 0).toBe(true);
+    run(c, 2000, false);
+    expect(tcpState(c)).toBe(STATE_CLOSED);
+    expect(rsts).toBe(1);
+    expect(timedOut(c)).toBe(true);
+    expect(statTimeouts).toBe(before + 1);
+    expect(timers.active).toBe(0);
+  });
+
+  test("a smaller maxRetries ends it sooner; probes the peer answered do not count", () => {
+    const c = established();
+    setRetries(3, 6, 5);
+    ackWnd(0);
+    tcpSend(c, src, 500);
+    // 10 answered probes: still alive, no unanswered probe on the books
+    run(c, 1023_000, true);
+    expect(tcpState(c)).toBe(STATE_ESTABLISHED);
+    expect(k.tcbOf(c).probes).toBe(0);
+    expect(k.tcbOf(c).backoff).toBeGreaterThanOrEqual(7); // the interval still backed off
+    // the peer goes quiet: three more probes, then ETIMEDOUT
+    const n = run(c, 4 * 120_000 + 1000, false);
+    expect(n).toBe(4); // 3 probes + the RST
+    expect(tcpState(c)).toBe(STATE_CLOSED);
+    expect(timedOut(c)).toBe(true);
+    setRetries(15, 6, 5);
+  });
+});
+
+describe("persist: RFC 1122 §4.2.2.17, a peer that answers every probe", () => {
+  test("three hours of answered zero-window probes: still ESTABLISHED, interval backs off to rtoMaxMs; the window opens and the data goes", () => {
+    const c = established();
+    ackWnd(0);
+    tcpSend(c, src, 3000);
+    const probes = run(c, 3 * 3600_000, true);
+    expect(tcpState(c)).toBe(STATE_ESTABLISHED);
+    // 1, 3, 7, …, 127 s, then one per 120 s
+    expect(probes).toBeGreaterThan(80);
+    expect(probes).toBeLessThan(100);
+    expect(k.findEvent(EV_ERROR)).toBe(-1);
+    // the window opens: the data follows at once, the persist backoff is gone
+    ackWnd(8000);
+    let data: u32 = 0;
+    while (next()) data += rout.payloadLen;
+    expect(data).toBe(3000);
+    const t = k.tcbOf(c);
+    expect((t.flags & TF_PERSIST) != 0).toBe(false);
+    expect(t.backoff).toBe(0);
+    // the retransmission timer runs with the plain RTO (1 s), not the probes' 120 s
+    advance(999);
+    expect(pending()).toBe(0);
+    advance(1);
+    expect(next()).toBe(true);
+    expect(rout.seq).toBe(iss + 1);
+  });
+});
+
+describe("persist: an orphan (close() with data behind a zero window)", () => {
+  test("silent peer: aborted after orphanRetries probes, the record goes back to the pool", () => {
+    const c = established();
+    ackWnd(0);
+    tcpSend(c, src, 3000);
+    expect(tcpClose(c)).toBe(0);
+    expect(k.tcbOf(c).state).toBe(STATE_FIN_WAIT_1);
+    expect(k.inUseCount()).toBe(2);
+    rsts = 0;
+    // probes at 1, 3, 7, 15, 31, 63, 127, 247 s; the abort at 367 s
+    let n = run(c, 366_000, false);
+    expect(n).toBe(<i32>orphanRetries);
+    expect(k.inUseCount()).toBe(2);
+    n = run(c, 2000, false);
+    expect(rsts).toBe(1);
+    expect(k.inUseCount()).toBe(1); // only the listener
+    expect(k.ptrOf(c)).toBe(0);
+    expect(k.freedWithTimers).toBe(0);
+    expect(timers.active).toBe(0);
+    expect(k.findEvent(EV_ERROR)).toBe(-1); // nobody to tell
+  });
+
+  test("a peer answering every probe cannot pin the orphan either (Linux: orphans are limited too)", () => {
+    const c = established();
+    ackWnd(0);
+    tcpSend(c, src, 3000);
+    tcpClose(c);
+    rsts = 0;
+    run(c, 366_000, true);
+    expect(k.inUseCount()).toBe(2);
+    run(c, 2000, true);
+    expect(rsts).toBe(1);
+    expect(k.inUseCount()).toBe(1);
+    expect(timers.active).toBe(0);
+  });
+});

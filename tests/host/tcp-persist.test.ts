@@ -1,0 +1,283 @@
+// Zero windows through the REAL module: crafted frames go straight into one stack's
+// RX ring, the segments it sends are read back from its TX ring (the raw-frame rig
+// of break-tcp.test.ts, cut down to what these cases need). The test side plays A.
+//   - persist probes to a silent peer end in ETIMEDOUT (RFC 9293 §3.8.6.1, Linux
+//     tcp_probe_timer with tcp_retries2), and a peer answering them keeps the
+//     connection (RFC 1122 §4.2.2.17);
+//   - an orphan behind a zero window (close() with data queued) is aborted after
+//     orphanRetries probes, answered or not, and gives back its endpoint and chunks;
+// Deterministic: virtual time only, fixed secret.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { StackCore, type CoreEvent } from "../../host/stack-core.ts";
+import { ABI, ERRORS, parseIpv4, type StackConfig } from "../../host/abi.ts";
+
+const A_IP = parseIpv4("198.18.0.1");
+const B_IP = parseIpv4("198.18.0.2");
+const A_MAC = [0x02, 0, 0, 0, 0, 0x0a];
+const B_MAC = [0x02, 0, 0, 0, 0, 0x0b];
+const F = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16 } as const;
+const EV = { ACCEPTED: 1, ERROR: 7 } as const;
+const ST = { CLOSED: 0, ESTABLISHED: 4, FIN_WAIT_1: 5 } as const;
+const u32 = (x: number): number => x >>> 0;
+
+function sum16(b: Uint8Array, off: number, len: number, acc = 0): number {
+  for (let i = 0; i + 1 < len; i += 2) acc += (b[off + i] << 8) | b[off + i + 1];
+  if (len & 1) acc += b[off + len - 1] << 8;
+  return acc;
+}
+function fold(acc: number): number {
+  while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 65536);
+  return (~acc) & 0xffff;
+}
+
+interface SegSpec { sport: number; dport: number; seq: number; ack?: number; flags: number; win?: number; opts?: number[]; data?: Uint8Array }
+
+function buildTcpFrame(s: SegSpec): Uint8Array {
+  const opts = s.opts ?? [];
+  const tcpHdr = 20 + ((opts.length + 3) & ~3);
+  const data = s.data ?? new Uint8Array(0);
+  const tcpLen = tcpHdr + data.length;
+  const frame = new Uint8Array(14 + 20 + tcpLen);
+  frame.set(B_MAC, 0); frame.set(A_MAC, 6); frame[12] = 0x08; frame[13] = 0x00;
+  const v = new DataView(frame.buffer);
+  const ip = 14;
+  frame[ip] = 0x45;
+  v.setUint16(ip + 2, 20 + tcpLen);
+  v.setUint16(ip + 4, 0x1234);
+  frame[ip + 8] = 64; frame[ip + 9] = 6;
+  v.setUint32(ip + 12, A_IP); v.setUint32(ip + 16, B_IP);
+  v.setUint16(ip + 10, fold(sum16(frame, ip, 20)));
+  const t = ip + 20;
+  v.setUint16(t, s.sport); v.setUint16(t + 2, s.dport);
+  v.setUint32(t + 4, u32(s.seq)); v.setUint32(t + 8, u32(s.ack ?? 0));
+  frame[t + 12] = (tcpHdr / 4) << 4;
+  frame[t + 13] = s.flags;
+  v.setUint16(t + 14, s.win ?? 65535);
+  frame.set(opts, t + 20);
+  frame.set(data, t + tcpHdr);
+  v.setUint16(t + 16, fold(sum16(frame, ip + 12, 8, sum16(frame, t, tcpLen)) + 6 + tcpLen));
+  return frame;
+}
+
+function arpReply(): Uint8Array {
+  const f = new Uint8Array(42);
+  const v = new DataView(f.buffer);
+  f.set(B_MAC, 0); f.set(A_MAC, 6); v.setUint16(12, 0x0806);
+  v.setUint16(14, 1); v.setUint16(16, 0x0800); f[18] = 6; f[19] = 4; v.setUint16(20, 2);
+  f.set(A_MAC, 22); v.setUint32(28, A_IP); f.set(B_MAC, 32); v.setUint32(38, B_IP);
+  return f;
+}
+
+interface Seg { sport: number; dport: number; seq: number; ack: number; flags: number; win: number; len: number; data: Uint8Array }
+
+function parseTx(f: Uint8Array): { arpFor?: number; seg?: Seg } {
+  const v = new DataView(f.buffer, f.byteOffset, f.byteLength);
+  const type = v.getUint16(12);
+  if (type === 0x0806) return v.getUint16(20) === 1 ? { arpFor: v.getUint32(38) } : {};
+  if (type !== 0x0800 || f[23] !== 6) return {};
+  const ihl = (f[14] & 15) * 4;
+  const total = v.getUint16(16);
+  const t = 14 + ihl;
+  const doff = (f[t + 12] >> 4) * 4;
+  return {
+    seg: {
+      sport: v.getUint16(t), dport: v.getUint16(t + 2), seq: v.getUint32(t + 4), ack: v.getUint32(t + 8),
+      flags: f[t + 13], win: v.getUint16(t + 14), len: total - ihl - doff, data: f.slice(t + doff, 14 + total),
+    },
+  };
+}
+
+class Rig {
+  segs: Seg[] = [];
+  events: CoreEvent[] = [];
+  private pending: Uint8Array[] = [];
+  private constructor(readonly core: StackCore, public now: bigint) {}
+
+  static async make(cfg: StackConfig = {}): Promise<Rig> {
+    const core = await StackCore.create({
+      maxConnections: 16, maxListeners: 4, syncacheEntries: 16, maxTimeWait: 8, chunkCount: 256,
+      chunkSize: 2048, rxSlots: 64, txSlots: 128, slotSize: 2048, eventRingSize: 256, shards: 4,
+      timeWaitMs: 2000, secret: new Uint8Array(16).fill(0x5c),
+      ...cfg, mac: "02:00:00:00:00:0b", ipv4: "198.18.0.2/24",
+    }, 1_000_000n);
+    return new Rig(core, 1_000_000n);
+  }
+
+  seg(s: SegSpec): void { this.pending.push(buildTcpFrame(s)); this.pump(); }
+
+  pump(): void {
+    for (let round = 0; round < 10_000; round++) {
+      while (this.pending.length && this.core.rxFree() > 0) assert.ok(this.core.rxWrite(this.pending.shift()!, this.now));
+      const r = this.core.tick(this.now);
+      this.drain();
+      if (r !== 0 && this.pending.length === 0 && this.core.rx.used === 0) return;
+    }
+    assert.fail("stack never went idle");
+  }
+
+  drain(): void {
+    this.core.txDrain((f) => {
+      const p = parseTx(f);
+      if (p.arpFor === A_IP) this.pending.push(arpReply());
+      else if (p.seg) this.segs.push(p.seg);
+    });
+    this.core.drainEvents((e) => { this.events.push(e); });
+  }
+
+  /** Moves virtual time by `ms`, running every timer on the way. */
+  advance(ms: number): void {
+    const end = this.now + BigInt(Math.round(ms * 1000));
+    for (let i = 0; i < 1_000_000; i++) {
+      const r = this.core.tick(this.now);
+      this.drain();
+      if (this.pending.length) { this.pump(); continue; }
+      if (r === 0) continue;
+      if (this.now >= end) return;
+      const step = r < 0 ? end - this.now : BigInt(Math.max(1, r)) * 1000n;
+      this.now = this.now + step > end ? end : this.now + step;
+    }
+    assert.fail("advance did not finish");
+  }
+
+  take(): Seg[] { const s = this.segs; this.segs = []; return s; }
+  takeEvents(): CoreEvent[] { const e = this.events; this.events = []; return e; }
+}
+
+interface Conn { sport: number; h: number; seqA: number; ackA: number }
+
+let nextPort = 45000;
+
+/** Three-way handshake from A, the last ACK with window `ackWin`; accepts the child. */
+function handshake(r: Rig, l: number, ackWin: number): Conn {
+  const sport = ++nextPort;
+  const irs = u32(0x20000000 + sport * 7919);
+  r.seg({ sport, dport: 80, seq: irs, flags: F.SYN, opts: [2, 4, 0x05, 0xb4] });
+  const sa = r.take().filter((s) => s.dport === sport);
+  assert.equal(sa.length, 1);
+  assert.equal(sa[0].flags, F.SYN | F.ACK);
+  r.seg({ sport, dport: 80, seq: irs + 1, ack: sa[0].seq + 1, flags: F.ACK, win: ackWin });
+  assert.ok(r.takeEvents().some((e) => e.type === EV.ACCEPTED && e.handle === l));
+  const h = r.core.accept(l);
+  assert.ok(h !== 0);
+  assert.equal(r.core.state(h), ST.ESTABLISHED);
+  assert.equal(r.core.setOption(h, 1, 1), 0); // noDelay
+  return { sport, h, seqA: u32(irs + 1), ackA: u32(sa[0].seq + 1) };
+}
+
+function pattern(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (seed * 131 + i * 7) & 0xff;
+  return b;
+}
+
+/** <ACK=c.ackA, WIN=win> from A: nothing new acknowledged. */
+function ackFromA(r: Rig, c: Conn, win: number): void {
+  r.seg({ sport: c.sport, dport: 80, seq: c.seqA, ack: c.ackA, flags: F.ACK, win });
+}
+
+/**
+ * `ms` of virtual time in 1 s steps; with `answer`, every segment B sends is answered
+ * at once with <ACK=SND.UNA, WIN=0>. Returns what B sent.
+ */
+function run(r: Rig, c: Conn, ms: number, answer: boolean): Seg[] {
+  const all: Seg[] = [];
+  for (let t = 0; t < ms; t += 1000) {
+    r.advance(1000);
+    const out = r.take().filter((s) => s.dport === c.sport);
+    all.push(...out);
+    if (answer && out.some((s) => (s.flags & F.RST) === 0)) ackFromA(r, c, 0);
+  }
+  return all;
+}
+
+function assertBaseline(r: Rig): void {
+  const g = r.core.gauges();
+  assert.equal(g.connections, 0, `connections ${JSON.stringify(g)}`);
+  assert.equal(g.chunksInUse, 0, `chunks ${JSON.stringify(g)}`);
+  assert.equal(g.endpoints, 1, `endpoints (the listener only) ${JSON.stringify(g)}`);
+  assert.equal(g.tableEntries, 1, `table ${JSON.stringify(g)}`);
+}
+
+/** A's side of a bulk receive: in-order data kept, every batch ACKed with `win`. */
+function receiveAll(r: Rig, c: Conn, total: number, win: number): number[] {
+  const got: number[] = [];
+  for (let step = 0; step < 4000 && got.length < total; step++) {
+    const segs = r.take().filter((s) => s.dport === c.sport && s.len > 0);
+    if (segs.length === 0) { r.advance(50); continue; }
+    for (const s of segs) {
+      if (s.seq === c.ackA) { got.push(...s.data); c.ackA = u32(c.ackA + s.len); }
+    }
+    ackFromA(r, c, win);
+  }
+  return got;
+}
+
+test("persist to a silent peer: ETIMEDOUT with a RST after maxRetries unanswered probes; close() then frees everything", async () => {
+  const r = await Rig.make({ maxRetries: 6 });
+  const l = r.core.listen(80, 0, 8);
+  const c = handshake(r, l, 0);
+  assert.equal(r.core.send(c.h, pattern(5000, 1)), 5000);
+  r.pump();
+  assert.equal(r.take().filter((s) => s.len > 0).length, 0, "nothing sent into the zero window");
+  const timeouts = r.core.stats().tcp_timeouts;
+  // probes at 1, 3, 7, 15, 31, 63 s (RTO 1 s backing off); the abort at 127 s
+  let out = run(r, c, 126_000, false);
+  assert.equal(out.length, 6, "six probes");
+  for (const s of out) assert.ok(s.len === 0 && s.seq === u32(c.ackA - 1) && s.flags === F.ACK, "<SEQ=SND.UNA−1><CTL=ACK>");
+  assert.equal(r.core.state(c.h), ST.ESTABLISHED);
+  out = run(r, c, 2000, false);
+  assert.ok(out.some((s) => s.flags & F.RST), "RST at the end");
+  const err = r.takeEvents().find((e) => e.type === EV.ERROR && e.handle === c.h);
+  assert.ok(err && err.arg0 === ERRORS.E_TIMEDOUT, "ETIMEDOUT");
+  assert.equal(r.core.state(c.h), ST.CLOSED);
+  assert.equal(r.core.stats().tcp_timeouts, timeouts + 1n);
+  assert.equal(r.core.gauges().chunksInUse, 0, "the queued data is released");
+  assert.equal(r.core.close(c.h), 0);
+  r.advance(1000);
+  assertBaseline(r);
+});
+
+test("persist, RFC 1122 §4.2.2.17: a peer answering every probe with a zero window keeps the connection for 3 hours (maxRetries 3); then every byte arrives", async () => {
+  const r = await Rig.make({ maxRetries: 3 });
+  const l = r.core.listen(80, 0, 8);
+  const c = handshake(r, l, 0);
+  const src = pattern(5000, 2);
+  assert.equal(r.core.send(c.h, src), 5000);
+  r.pump();
+  const out = run(r, c, 3 * 3600_000, true);
+  assert.ok(out.length > 80 && out.length < 100, `probes back off to one per rtoMaxMs (${out.length})`);
+  assert.ok(!out.some((s) => s.flags & F.RST));
+  assert.equal(r.core.state(c.h), ST.ESTABLISHED);
+  assert.ok(!r.takeEvents().some((e) => e.type === EV.ERROR));
+  ackFromA(r, c, 65535);
+  assert.deepEqual(Uint8Array.from(receiveAll(r, c, 5000, 65535)), src);
+  r.core.abort(c.h);
+  r.advance(1000);
+  assertBaseline(r);
+});
+
+for (const answer of [false, true]) {
+  test(`orphan behind a zero window (close() with 8000 bytes queued), peer ${answer ? "answering every probe" : "silent"}: aborted after orphanRetries (8) probes, endpoint and chunks back`, async () => {
+    const r = await Rig.make();
+    const l = r.core.listen(80, 0, 8);
+    const c = handshake(r, l, 0);
+    assert.equal(r.core.send(c.h, pattern(8000, 3)), 8000);
+    assert.equal(r.core.close(c.h), 0);
+    r.pump();
+    assert.ok(r.core.gauges().chunksInUse > 0);
+    assert.equal(r.core.gauges().connections, 1);
+    // probes at 1, 3, 7, 15, 31, 63, 127, 247 s; the abort at 367 s
+    let out = run(r, c, 366_000, answer);
+    assert.equal(out.length, 8, "eight probes");
+    assert.equal(r.core.gauges().connections, 1);
+    out = run(r, c, 2000, answer);
+    assert.ok(out.some((s) => s.flags & F.RST), "RST at the end");
+    assert.ok(!r.takeEvents().some((e) => e.type === EV.ERROR), "no event for a closed handle");
+    assertBaseline(r);
+    // before the fix the orphan was still there hours later
+    r.advance(3600_000);
+    assert.equal(r.take().filter((s) => s.dport === c.sport).length, 0);
+  });
+}
