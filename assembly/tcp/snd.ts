@@ -96,12 +96,14 @@ function lossSsthresh(t: Tcb): u32 {
 /**
  * Congestion response to a retransmission timeout (RFC 5681 §3.1, RFC 9438 §4.8):
  * ssthresh from eq. (4) (NewReno) or flight·β_cubic (CUBIC), cwnd = the loss window
- * (one SMSS). Called before `retries` is incremented: on a second and later timeout
+ * (one SMSS). Called before `backoff` is incremented: on a second and later timeout
  * of the same data ssthresh is held (RFC 5681 §3.1 eq. (4) note), so repeated
- * backoffs neither halve it again nor shrink CUBIC's W_max each time.
+ * backoffs neither halve it again nor shrink CUBIC's W_max each time. (`backoff`,
+ * not `retries`: a timeout behind a zero window is a window probe that does not
+ * count as a retry, timers.ts, but it is still a repeated timeout.)
  */
 export function ccOnTimeout(t: Tcb): void {
-  if (t.retries == 0) {
+  if (t.backoff == 0) {
     if (t.ccAlgo == CC_NEWRENO) t.ssthresh = lossSsthresh(t);
     else cubicOnTimeout(t, flightSize(t));
   }
@@ -197,8 +199,12 @@ export function tcpOutput(p: usize): void {
     const finQueued = (t.flags & TF_FIN_QUEUED) != 0;
     const withFin = finQueued && len == dataLeft;
     if (len == 0 && !withFin) {
-      // RFC 9293 §3.8.6.1: data waits, nothing in flight, zero window → probe on the persist timer.
-      if (dataLeft > 0 && t.sndWnd == 0 && off == 0 && !timerIsActive(p + TCB_TIMER_RTX)) armPersist(p);
+      // RFC 9293 §3.8.6.1: data waits, nothing in flight, zero window → probe on the persist
+      // timer. With data in flight the retransmission timer probes instead (timers.ts
+      // onRetransmit; Linux: no probe timer while packets are out) — sndMax, not only the
+      // idle timer, says so: inside onRetransmit the timer has just fired.
+      if (dataLeft > 0 && t.sndWnd == 0 && off == 0 && t.sndMax == t.sndUna &&
+          !timerIsActive(p + TCB_TIMER_RTX)) armPersist(p);
       break;
     }
     if (len == 0 && dataLeft > 0) break; // the FIN must wait for the data before it

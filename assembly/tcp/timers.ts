@@ -54,7 +54,17 @@ function onRetransmit(p: usize): void {
     return;
   }
   if (t.sndUna == t.sndMax) return; // nothing outstanding
-  if (<u32>t.retries >= maxRetries) {
+  // The receiver shrank its window to zero with our data in flight (RFC 1122 §4.2.2.16 /
+  // RFC 9293 §3.8.6: a receiver SHOULD NOT shrink the window, a sender MUST be robust
+  // against it): the retransmission is then a window probe, and RFC 1122 §4.2.2.17 / RFC 9293 §3.8.6.1 say the connection
+  // MUST NOT be closed while the receiver keeps answering probes. So it does not count
+  // toward maxRetries while the peer was heard from within rtoMaxMs (as Linux
+  // tcp_retransmit_timer, "receiver dastardly shrinks window", rcv_tstamp within
+  // TCP_RTO_MAX). A peer silent for longer than that, and an orphan (Linux: SOCK_DEAD
+  // is excluded, "we cannot allow such beasts to hang infinitely"), count as usual.
+  const windowProbe = t.sndWnd == 0 && isSynchronized(t.state) && (t.flags & TF_DETACHED) == 0 &&
+    <u32>nowMs() - t.lastRcvAt <= rtoMaxMs;
+  if (!windowProbe && <u32>t.retries >= maxRetries) {
     incTimeouts();
     sendRstFor(p);
     tcbFail(p, E_TIMEDOUT);
@@ -62,8 +72,8 @@ function onRetransmit(p: usize): void {
   }
   // RFC 5681 §3.1 eq. (4) / RFC 9438 §4.8 and the loss window of one segment (snd.ts).
   ccOnTimeout(t);
-  t.retries++;
-  t.backoff++; // RFC 6298 §5.5
+  if (!windowProbe) t.retries++;
+  if (t.backoff < 255) t.backoff++; // RFC 6298 §5.5 (bounded: window probes may back off for ever)
   t.flags &= ~(TF_IN_RECOVERY | TF_RTT_TIMING); // Karn: no sample from retransmitted data
   t.recover = t.sndMax; // RFC 6582 §3.2 step 1 after a timeout
   t.dupAcks = 0;

@@ -4,6 +4,8 @@
 //     out after maxRetries unanswered probes; a peer answering every probe keeps the
 //     connection for hours; an orphan is aborted after orphanRetries probes either
 //     way (Linux tcp_probe_timer / tcp_orphan_retries);
+//   - a window shrunk to zero with data in flight: retransmission timeouts are window
+//     probes, not retries, while the peer answers (Linux tcp_retransmit_timer);
 import * as k from "./tcp-kit";
 import { rin, rout, tmpl, inject, next, pending, drain, advance, listener, handshake } from "./tcp-kit";
 import { TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST } from "../../assembly/wire/tcp";
@@ -176,5 +178,59 @@ describe("persist: an orphan (close() with data behind a zero window)", () => {
     expect(rsts).toBe(1);
     expect(k.inUseCount()).toBe(1);
     expect(timers.active).toBe(0);
+  });
+});
+
+describe("window shrunk to zero with data in flight (Linux: receiver dastardly shrinks window)", () => {
+  test("the peer answers every retransmission with <ACK=SND.UNA, WIN=0> for 3 hours: no ETIMEDOUT; no persist timer beside the RTO; the window opens and everything is delivered", () => {
+    const c = established();
+    expect(tcpSend(c, src, 2920)).toBe(2920);
+    expect(takeAll()).toBe(2);
+    ackWnd(0); // takes the window back, acknowledges nothing
+    const t = k.tcbOf(c);
+    expect(t.sndWnd).toBe(0);
+    const before = statTimeouts;
+    const segs = run(c, 3 * 3600_000, true);
+    expect(tcpState(c)).toBe(STATE_ESTABLISHED);
+    expect(k.findEvent(EV_ERROR)).toBe(-1);
+    expect(statTimeouts).toBe(before);
+    expect(t.retries).toBe(0);
+    expect((t.flags & TF_PERSIST) != 0).toBe(false); // the RTO is the probe
+    // backed off to one segment per rtoMaxMs (plus the fast retransmit on the 3rd dup ACK)
+    expect(segs).toBeLessThan(110);
+    // the peer takes everything
+    ackWnd(65535, iss + 1 + 2920);
+    expect(t.sndUna).toBe(iss + 1 + 2920);
+    expect(timers.active).toBe(0);
+    expect(tcpState(c)).toBe(STATE_ESTABLISHED);
+  });
+
+  test("the peer falls silent behind its zero window: the retransmissions count again and end in ETIMEDOUT", () => {
+    const c = established();
+    tcpSend(c, src, 2920);
+    takeAll();
+    ackWnd(0);
+    run(c, 1800_000, true);
+    expect(tcpState(c)).toBe(STATE_ESTABLISHED);
+    rsts = 0;
+    // one firing heard from within rtoMaxMs, then maxRetries counted ones at rtoMaxMs
+    run(c, (maxRetries + 2) * rtoMaxMs + 1000, false);
+    expect(tcpState(c)).toBe(STATE_CLOSED);
+    expect(timedOut(c)).toBe(true);
+    expect(rsts).toBe(1);
+    expect(timers.active).toBe(0);
+  });
+
+  test("an orphan behind a shrunk window is not spared: its timeouts count even while the peer answers", () => {
+    const c = established();
+    setRetries(4, 6, 5);
+    tcpSend(c, src, 2920);
+    takeAll();
+    ackWnd(0);
+    tcpClose(c);
+    run(c, 2 * 3600_000, true);
+    expect(k.inUseCount()).toBe(1);
+    expect(timers.active).toBe(0);
+    setRetries(15, 6, 5);
   });
 });

@@ -6,6 +6,8 @@
 //     connection (RFC 1122 §4.2.2.17);
 //   - an orphan behind a zero window (close() with data queued) is aborted after
 //     orphanRetries probes, answered or not, and gives back its endpoint and chunks;
+//   - a window shrunk to zero with data in flight, every retransmission answered with
+//     <ACK=SND.UNA, WIN=0>: no ETIMEDOUT (it used to come after ~21 min).
 // Deterministic: virtual time only, fixed secret.
 
 import { test } from "node:test";
@@ -281,3 +283,28 @@ for (const answer of [false, true]) {
     assert.equal(r.take().filter((s) => s.dport === c.sport).length, 0);
   });
 }
+
+test("window shrunk to 0 with data in flight, the peer answers every segment with <ACK=SND.UNA, WIN=0>: no ETIMEDOUT in 60 min; then the window opens and the stream arrives intact", async () => {
+  const r = await Rig.make();
+  const l = r.core.listen(80, 0, 8);
+  const c = handshake(r, l, 3000);
+  const src = pattern(20000, 5);
+  assert.equal(r.core.send(c.h, src), 20000);
+  r.pump();
+  const first = r.take().filter((s) => s.dport === c.sport && s.len > 0);
+  assert.ok(first.length >= 2, "data in flight");
+  ackFromA(r, c, 0); // takes the window back, acknowledges nothing
+  const timeouts = r.core.stats().tcp_timeouts;
+  const out = run(r, c, 3600_000, true);
+  assert.ok(!out.some((s) => s.flags & F.RST), "no RST");
+  assert.ok(!r.takeEvents().some((e) => e.type === EV.ERROR), "no ETIMEDOUT");
+  assert.equal(r.core.state(c.h), ST.ESTABLISHED);
+  assert.equal(r.core.stats().tcp_timeouts, timeouts);
+  assert.ok(out.length < 60, `backed off to one retransmission per rtoMaxMs (${out.length})`);
+  for (const s of out) assert.equal(s.seq, c.ackA, "only SND.UNA is retransmitted");
+  ackFromA(r, c, 65535);
+  assert.deepEqual(Uint8Array.from(receiveAll(r, c, 20000, 65535)), src);
+  r.core.abort(c.h);
+  r.advance(1000);
+  assertBaseline(r);
+});
