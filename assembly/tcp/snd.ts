@@ -20,13 +20,21 @@ import {
 import { TcpRepr, TCP_FLAG_ACK, TCP_FLAG_PSH, TCP_FLAG_FIN } from "../wire/tcp";
 import { STATE_ESTABLISHED, STATE_CLOSE_WAIT, STATE_FIN_WAIT_1, STATE_CLOSING, STATE_LAST_ACK } from "./state";
 import { envSndLen, envSndConsume, envEvent } from "./env";
-import { sendSegment, sendAck } from "./output";
+import { sendSegment, sendAck, tsNow } from "./output";
 import { timers, nowMs } from "../time/clock";
 import { TimerNode, TIMER_KIND_PERSIST, TIMER_KIND_KEEPALIVE, timerIsActive } from "../time/timer";
 import { seqLt, seqLe, seqGt, seqGe } from "../util/seq";
 import { rtoMinMs, rtoMaxMs, outputBudget, keepIdleMs, incFastRetransmits, incRetransmits, CC_NEWRENO } from "./config";
 import { cubicOnAck, cubicOnLoss, cubicOnTimeout } from "./cubic";
 import { EV_WRITABLE } from "./codes";
+
+/**
+ * Largest RTT sample (ms) we use: a timestamp echo older than this is ignored, a timed
+ * segment's sample is clamped to it. Linux tcp_rtt_tsopt_us drops TSecr deltas of
+ * INT_MAX/1000 ms (≈ 35.8 min) and more; the same bound keeps `srtt = R << 3` and
+ * RTTVAR far from u32 overflow (R < 2^29 would be enough).
+ */
+export const RTT_SAMPLE_MAX_MS: u32 = 2147483;
 
 /** The retransmission timeout with backoff applied, bounded (RFC 6298 §5.5, §2.5). */
 export function currentRto(t: Tcb): u32 {
@@ -43,9 +51,11 @@ export function armRtx(p: usize): void {
 /**
  * RFC 6298 §2.2–2.3: fold one RTT measurement `r` (ms) into SRTT/RTTVAR and set RTO.
  * srtt is kept ×8 and rttvar ×4, so RTO = SRTT + max(G, 4·RTTVAR) = srtt/8 + max(1, rttvar).
+ * `r` is clamped to [1, RTT_SAMPLE_MAX_MS] so the fixed-point values cannot overflow.
  */
 export function rttSample(t: Tcb, r: u32): void {
   if (r == 0) r = 1;
+  if (r > RTT_SAMPLE_MAX_MS) r = RTT_SAMPLE_MAX_MS;
   if (t.srtt == 0) {
     t.srtt = r << 3; // SRTT = R
     t.rttvar = r << 1; // RTTVAR = R/2 (×4)
@@ -263,7 +273,12 @@ export function ackReceived(p: usize, seg: TcpRepr, payloadLen: u32): u32 {
     const mss = <u32>t.sndMss;
     // RTT (RFC 6298 §3): timestamps (RFC 7323 §4.1) or the one timed segment (Karn's rule).
     if ((t.flags & TF_TS_OK) != 0 && seg.hasTs && seg.tsEcr != 0) {
-      rttSample(t, <u32>nowMs() + t.tsOffset - seg.tsEcr);
+      // RFC 7323 §4.1 (RTTM): RTT = our clock − TSecr. A TSecr after our clock, or one
+      // older than RTT_SAMPLE_MAX_MS, was never ours (or is garbage): no sample
+      // (Linux tcp_rtt_tsopt_us returns −1 for such deltas; FreeBSD ignores a
+      // future TSecr).
+      const d = tsNow(t) - seg.tsEcr;
+      if (<i32>d >= 0 && d <= RTT_SAMPLE_MAX_MS) rttSample(t, d);
     } else if ((t.flags & TF_RTT_TIMING) != 0 && seqGe(ack, t.rttSeq)) {
       rttSample(t, <u32>nowMs() - t.rttStartAt);
       t.flags &= ~TF_RTT_TIMING;

@@ -1,11 +1,13 @@
-// Zero-window persistence and its limits (virtual time only, through the test kit's
-// doubles):
+// Zero-window persistence and its limits, and the sanity bounds of the sender's
+// estimators (virtual time only, through the test kit's doubles):
 //   - persist probes (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17): a silent peer is timed
 //     out after maxRetries unanswered probes; a peer answering every probe keeps the
 //     connection for hours; an orphan is aborted after orphanRetries probes either
 //     way (Linux tcp_probe_timer / tcp_orphan_retries);
 //   - a window shrunk to zero with data in flight: retransmission timeouts are window
 //     probes, not retries, while the peer answers (Linux tcp_retransmit_timer);
+//   - RTT samples from a bogus TSecr are ignored, large samples clamped (RFC 7323 §4.1,
+//     RFC 6298 §2);
 import * as k from "./tcp-kit";
 import { rin, rout, tmpl, inject, next, pending, drain, advance, listener, handshake } from "./tcp-kit";
 import { TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST } from "../../assembly/wire/tcp";
@@ -16,6 +18,7 @@ import {
   setRetries, maxRetries, orphanRetries, rtoMaxMs, statTimeouts, setCongestionControl, CC_NEWRENO, CC_CUBIC,
 } from "../../assembly/tcp/config";
 import { TF_PERSIST, TF_IN_RECOVERY } from "../../assembly/tcp/tcb";
+import { rttSample, RTT_SAMPLE_MAX_MS } from "../../assembly/tcp/snd";
 import { timers } from "../../assembly/time/clock";
 
 let src: usize = 0;
@@ -232,5 +235,84 @@ describe("window shrunk to zero with data in flight (Linux: receiver dastardly s
     expect(k.inUseCount()).toBe(1);
     expect(timers.active).toBe(0);
     setRetries(15, 6, 5);
+  });
+});
+
+/** Passive open with timestamps from A; returns the child, B's TSval in `bTs`. */
+let bTs: u32 = 0;
+function establishedTs(): u32 {
+  k.setup();
+  const l = listener();
+  tmpl(TCP_FLAG_SYN, IRS, 0);
+  rin.mss = 1460; rin.hasTs = true; rin.tsVal = 500; rin.tsEcr = 0;
+  inject();
+  expect(next()).toBe(true);
+  iss = rout.seq;
+  bTs = rout.tsVal;
+  tmpl(TCP_FLAG_ACK, IRS + 1, iss + 1);
+  rin.hasTs = true; rin.tsVal = 501; rin.tsEcr = bTs;
+  inject();
+  drain();
+  const c = tcpAccept(l);
+  if (src == 0) src = heap.alloc(65536);
+  tcpSetOption(c, OPT_NODELAY, 1);
+  return c;
+}
+
+/** Sends 100 bytes, waits `ms`, ACKs them with TSecr = B's TSval of that segment + `skew`. */
+function sampleWith(c: u32, ms: u32, skew: i32): void {
+  const t = k.tcbOf(c);
+  const una = t.sndUna;
+  tcpSend(c, src, 100);
+  expect(next()).toBe(true);
+  const tsv = rout.tsVal;
+  advance(ms);
+  tmpl(TCP_FLAG_ACK, IRS + 1, una + 100);
+  rin.hasTs = true; rin.tsVal = 502; rin.tsEcr = tsv + <u32>skew;
+  inject();
+  expect(t.sndUna).toBe(una + 100);
+}
+
+describe("RTT samples (RFC 7323 §4.1, RFC 6298 §2)", () => {
+  test("a TSecr after our clock gives no sample; a sane one does", () => {
+    const c = establishedTs();
+    const t = k.tcbOf(c);
+    expect(t.srtt).toBe(0);
+    sampleWith(c, 30, 5000); // echoes a TSval we never sent (5 s in the future)
+    expect(t.srtt).toBe(0);
+    expect(t.rto).toBe(1000);
+    sampleWith(c, 30, 0);
+    expect(t.srtt >> 3).toBe(30);
+    sampleWith(c, 30, 1 << 30); // far in the future (would be a ~3·10⁹ ms sample)
+    expect(t.srtt >> 3).toBe(30);
+    expect(t.rto).toBe(200);
+  });
+
+  test("a TSecr implausibly old (more than RTT_SAMPLE_MAX_MS before our clock) gives no sample", () => {
+    const c = establishedTs();
+    const t = k.tcbOf(c);
+    sampleWith(c, 40, 0);
+    expect(t.srtt >> 3).toBe(40);
+    sampleWith(c, 40, -(1 << 29)); // 2^29 ms ≈ 6.2 days old: srtt = R << 3 would wrap
+    expect(t.srtt >> 3).toBe(40);
+    expect(t.rto).toBe(200);
+    sampleWith(c, 40, -<i32>RTT_SAMPLE_MAX_MS);
+    expect(t.srtt >> 3).toBe(40);
+  });
+
+  test("rttSample clamps R: no u32 overflow in SRTT (×8) or RTTVAR (×4), RTO at rtoMaxMs", () => {
+    const c = establishedTs();
+    const t = k.tcbOf(c);
+    rttSample(t, (1 << 29) + 5); // R << 3 would be 40
+    expect(t.srtt >> 3).toBe(RTT_SAMPLE_MAX_MS);
+    expect(t.rto).toBe(rtoMaxMs);
+    rttSample(t, u32.MAX_VALUE);
+    expect(t.srtt >> 3).toBe(RTT_SAMPLE_MAX_MS);
+    expect(t.rttvar).toBeGreaterThan(0);
+    expect(t.rto).toBe(rtoMaxMs);
+    // and it recovers towards real samples
+    for (let i = 0; i < 200; i++) rttSample(t, 50);
+    expect(t.srtt >> 3).toBeLessThan(60);
+    expect(t.rto).toBeLessThan(1000);
   });
 });
