@@ -36,6 +36,19 @@ import { EV_WRITABLE } from "./codes";
  */
 export const RTT_SAMPLE_MAX_MS: u32 = 2147483;
 
+/**
+ * Ceiling of cwnd in bytes: 2^30, above the largest send window a peer can offer
+ * (65535 << 14, RFC 7323 §2.3), so the cap never limits sending. Without it the
+ * per-duplicate-ACK inflation of fast recovery (RFC 5681 §3.2 step 4) and long
+ * loss-free slow start grow cwnd without bound and wrap the u32.
+ */
+export const CWND_MAX: u32 = 1 << 30;
+
+@inline
+function cwndCap(w: u64): u32 {
+  return w > <u64>CWND_MAX ? CWND_MAX : <u32>w;
+}
+
 /** The retransmission timeout with backoff applied, bounded (RFC 6298 §5.5, §2.5). */
 export function currentRto(t: Tcb): u32 {
   let r = <u64>t.rto << <u64>(t.backoff > 16 ? 16 : t.backoff);
@@ -307,14 +320,15 @@ export function ackReceived(p: usize, seg: TcpRepr, payloadLen: u32): u32 {
       t.dupAcks = 0;
       if (t.cwnd < t.ssthresh) {
         // RFC 5681 §3.1 slow start, eq. (2): cwnd += min(N, SMSS).
-        t.cwnd += acked < mss ? acked : mss;
+        t.cwnd = cwndCap(<u64>t.cwnd + <u64>(acked < mss ? acked : mss));
       } else if (t.ccAlgo != CC_NEWRENO) {
         // RFC 9438 §4.2–4.5: CUBIC congestion avoidance.
         cubicOnAck(t, acked, <u32>nowMs());
+        if (t.cwnd > CWND_MAX) t.cwnd = CWND_MAX;
       } else {
         // RFC 5681 §3.1 congestion avoidance, eq. (3): cwnd += SMSS·SMSS / cwnd.
         const inc = <u32>((<u64>mss * <u64>mss) / <u64>(t.cwnd > 0 ? t.cwnd : 1));
-        t.cwnd += inc > 0 ? inc : 1;
+        t.cwnd = cwndCap(<u64>t.cwnd + <u64>(inc > 0 ? inc : 1));
       }
     }
     t.sndUna = ack;
@@ -335,8 +349,9 @@ export function ackReceived(p: usize, seg: TcpRepr, payloadLen: u32): u32 {
     t.dupAcks++;
     const mss = <u32>t.sndMss;
     if ((t.flags & TF_IN_RECOVERY) != 0) {
-      // RFC 6582 §3.2 step 5 / RFC 5681 §3.2 step 4: inflate by one SMSS per extra dup ACK.
-      t.cwnd += mss;
+      // RFC 6582 §3.2 step 5 / RFC 5681 §3.2 step 4: inflate by one SMSS per extra dup ACK,
+      // never beyond CWND_MAX (a peer sending duplicate ACKs for ever would wrap the u32).
+      t.cwnd = cwndCap(<u64>t.cwnd + <u64>mss);
     } else if (t.dupAcks == 3) {
       // RFC 6582 §3.2 step 2: enter recovery only if the ACK covers more than "recover".
       if (seqGt(ack - 1, t.recover) || t.recover == t.iss) {
@@ -347,7 +362,7 @@ export function ackReceived(p: usize, seg: TcpRepr, payloadLen: u32): u32 {
         t.flags |= TF_IN_RECOVERY;
         incFastRetransmits();
         retransmitHead(p);
-        t.cwnd = t.ssthresh + 3 * mss; // RFC 5681 §3.2 step 3
+        t.cwnd = cwndCap(<u64>t.ssthresh + 3 * <u64>mss); // RFC 5681 §3.2 step 3
       }
     }
   }

@@ -8,6 +8,7 @@
 //     probes, not retries, while the peer answers (Linux tcp_retransmit_timer);
 //   - RTT samples from a bogus TSecr are ignored, large samples clamped (RFC 7323 §4.1,
 //     RFC 6298 §2);
+//   - cwnd never passes CWND_MAX (fast-recovery inflation, slow start).
 import * as k from "./tcp-kit";
 import { rin, rout, tmpl, inject, next, pending, drain, advance, listener, handshake } from "./tcp-kit";
 import { TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST } from "../../assembly/wire/tcp";
@@ -18,7 +19,7 @@ import {
   setRetries, maxRetries, orphanRetries, rtoMaxMs, statTimeouts, setCongestionControl, CC_NEWRENO, CC_CUBIC,
 } from "../../assembly/tcp/config";
 import { TF_PERSIST, TF_IN_RECOVERY } from "../../assembly/tcp/tcb";
-import { rttSample, RTT_SAMPLE_MAX_MS } from "../../assembly/tcp/snd";
+import { rttSample, CWND_MAX, RTT_SAMPLE_MAX_MS } from "../../assembly/tcp/snd";
 import { timers } from "../../assembly/time/clock";
 
 let src: usize = 0;
@@ -314,5 +315,52 @@ describe("RTT samples (RFC 7323 §4.1, RFC 6298 §2)", () => {
     for (let i = 0; i < 200; i++) rttSample(t, 50);
     expect(t.srtt >> 3).toBeLessThan(60);
     expect(t.rto).toBeLessThan(1000);
+  });
+});
+
+describe("cwnd bound (CWND_MAX = 2^30)", () => {
+  test("fast recovery: duplicate ACKs inflate cwnd by SMSS up to CWND_MAX, never past it or around 2^32", () => {
+    setCongestionControl(CC_NEWRENO);
+    const c = established();
+    tcpSend(c, src, 1460 * 4);
+    drain();
+    for (let i = 0; i < 3; i++) { tmpl(TCP_FLAG_ACK, IRS + 1, iss + 1); inject(); }
+    const t = k.tcbOf(c);
+    expect((t.flags & TF_IN_RECOVERY) != 0).toBe(true);
+    drain();
+    // a peer that keeps sending duplicate ACKs: start near the bound (735 000 of them
+    // would take it there from a real window)
+    t.cwnd = CWND_MAX - 3000;
+    for (let i = 0; i < 10; i++) { tmpl(TCP_FLAG_ACK, IRS + 1, iss + 1); inject(); }
+    expect(t.cwnd).toBe(CWND_MAX);
+    t.cwnd = u32.MAX_VALUE - 100; // even from beyond it: no wrap to a tiny window
+    tmpl(TCP_FLAG_ACK, IRS + 1, iss + 1); inject();
+    expect(t.cwnd).toBe(CWND_MAX);
+    drain();
+    setCongestionControl(CC_CUBIC);
+  });
+
+  test("slow start and congestion avoidance stop at CWND_MAX", () => {
+    setCongestionControl(CC_NEWRENO);
+    let c = established();
+    let t = k.tcbOf(c);
+    t.cwnd = CWND_MAX - 100; // slow start (ssthresh is still u32 max)
+    tcpSend(c, src, 1460);
+    drain();
+    tmpl(TCP_FLAG_ACK, IRS + 1, iss + 1 + 1460); inject();
+    expect(t.cwnd).toBe(CWND_MAX);
+    t.ssthresh = 1460 * 2; // congestion avoidance, NewReno
+    tcpSend(c, src, 1460);
+    drain();
+    tmpl(TCP_FLAG_ACK, IRS + 1, iss + 1 + 2920); inject();
+    expect(t.cwnd).toBe(CWND_MAX);
+    setCongestionControl(CC_CUBIC);
+    c = established();
+    t = k.tcbOf(c);
+    t.cwnd = u32.MAX_VALUE - 10; t.ssthresh = 1460 * 2; // CUBIC avoidance from beyond the bound
+    tcpSend(c, src, 1460);
+    drain();
+    tmpl(TCP_FLAG_ACK, IRS + 1, iss + 1 + 1460); inject();
+    expect(t.cwnd).toBe(CWND_MAX);
   });
 });
