@@ -93,8 +93,6 @@ export function flightSize(t: Tcb): u32 {
   return t.sndMax - t.sndUna;
 }
 
-/** RFC 5681 §3.1 eq. (4): ssthresh = max(FlightSize / 2, 2·SMSS). */
-@inline
 /**
  * True when SACK is on for the connection and the segment carries a SACK block that
  * lies within the outstanding data (SND.UNA, SND.MAX] — evidence of a loss at
@@ -110,6 +108,8 @@ function sacksOutstanding(t: Tcb, seg: TcpRepr): bool {
   return false;
 }
 
+/** RFC 5681 §3.1 eq. (4): ssthresh = max(FlightSize / 2, 2·SMSS). */
+@inline
 function lossSsthresh(t: Tcb): u32 {
   const half = flightSize(t) >> 1;
   const two = <u32>t.sndMss << 1;
