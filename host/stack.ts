@@ -163,18 +163,26 @@ export function checkStackOptions(options: StackOptions): Checked {
   const o = options as unknown as Record<string, unknown>;
   const { addr, prefixLen } = parseIpv4Cidr(options.ipv4, "ustack: option ipv4");
   const mask = maskOf(prefixLen);
-  if (addr === 0 || addr >>> 24 === 127 || addr >>> 28 === 14 || addr === 0xffffffff) {
-    throw new RangeError(`ustack: option ipv4 ${options.ipv4} is not a unicast host address`);
-  }
+  const notHost = notUnicastHost(addr);
+  if (notHost) throw new RangeError(`ustack: option ipv4 ${options.ipv4} is not a unicast host address (${notHost})`);
   if (prefixLen < 31 && ((addr & ~mask) >>> 0 === 0 || (addr | mask) >>> 0 === 0xffffffff)) {
     throw new RangeError(`ustack: option ipv4 ${options.ipv4} is the network or broadcast address of its subnet`);
   }
   let gateway = 0;
   if (options.gateway !== undefined) {
     gateway = ipv4ToU32(options.gateway, "ustack: option gateway");
+    const subnet = `${u32ToIpv4((addr & mask) >>> 0)}/${prefixLen}`;
     if (gateway === addr) throw new RangeError(`ustack: option gateway ${options.gateway} is our own address`);
+    const gwNotHost = notUnicastHost(gateway);
+    if (gwNotHost) throw new RangeError(`ustack: option gateway ${options.gateway} is not a unicast host address (${gwNotHost})`);
     if (((gateway & mask) >>> 0) !== ((addr & mask) >>> 0)) {
-      throw new RangeError(`ustack: option gateway ${options.gateway} is not on our subnet ${u32ToIpv4((addr & mask) >>> 0)}/${prefixLen}`);
+      throw new RangeError(`ustack: option gateway ${options.gateway} is not on our subnet ${subnet}`);
+    }
+    if (prefixLen < 31 && (gateway & ~mask) >>> 0 === 0) {
+      throw new RangeError(`ustack: option gateway ${options.gateway} is the network address of our subnet ${subnet}, not a host on it`);
+    }
+    if (prefixLen < 31 && (gateway | mask) >>> 0 === 0xffffffff) {
+      throw new RangeError(`ustack: option gateway ${options.gateway} is the broadcast address of our subnet ${subnet}, not a host on it`);
     }
   }
   const mac = checkMac(options.mac ?? link.mac, "ustack: option mac");
@@ -228,7 +236,8 @@ export function checkStackOptions(options: StackOptions): Checked {
   if (ephemeralLow !== undefined) config.ephemeralLow = ephemeralLow;
   if (ephemeralHigh !== undefined) config.ephemeralHigh = ephemeralHigh;
   const clock = options.clock ?? realClock;
-  if (typeof clock.nowUs !== "function") throw new TypeError("ustack: option clock must have nowUs()");
+  if (clock == null || typeof (clock as Partial<Clock>).nowUs !== "function") throw new TypeError("ustack: option clock must have nowUs()");
+  checkClockReading(clock);
   const mode = options.mode ?? (clock instanceof VirtualClock ? "manual" : "loop");
   if (mode !== "loop" && mode !== "manual") throw new TypeError(`ustack: option mode must be "loop" or "manual" (got ${JSON.stringify(mode)})`);
   if (options.flavor !== undefined && !["release", "debug"].includes(options.flavor)) {
@@ -242,6 +251,36 @@ export function checkStackOptions(options: StackOptions): Checked {
     reasmSlots: intOption(o, "reasmSlots", 0, 1024) ?? 4,
     reasmMaxBytes: intOption(o, "reasmMaxBytes", 8, 65515) ?? 65515,
   };
+}
+
+/**
+ * Why `a` cannot be a host's own (or its gateway's) address, or null when it can
+ * (RFC 1122 §3.2.1.3, RFC 6890 special-purpose registry).
+ */
+function notUnicastHost(a: number): string | null {
+  const top = a >>> 24;
+  if (a === 0xffffffff) return "the limited broadcast address";
+  if (top === 0) return "0.0.0.0/8 is \"this network\", RFC 1122 §3.2.1.3";
+  if (top === 127) return "127.0.0.0/8 is loopback";
+  if (a >>> 28 === 0xe) return "224.0.0.0/4 is multicast";
+  if (a >>> 28 === 0xf) return "240.0.0.0/4 is reserved, RFC 1112 §4";
+  return null;
+}
+
+/** Reads the clock once: nowUs() must give a finite, non-negative number of µs. */
+function checkClockReading(clock: Clock): void {
+  let v: unknown;
+  try {
+    v = clock.nowUs();
+  } catch (e) {
+    throw new TypeError(`ustack: option clock: nowUs() threw (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
+  if (typeof v !== "number") {
+    throw new TypeError(`ustack: option clock: nowUs() must return a number of microseconds (got ${typeof v === "bigint" ? `${v}n, a bigint` : `${String(v)}, a ${typeof v}`})`);
+  }
+  if (!(v >= 0) || v > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(`ustack: option clock: nowUs() returned ${v}; it must return a finite, non-negative number of microseconds`);
+  }
 }
 
 function macToBigInt(mac: Uint8Array): bigint {

@@ -36,6 +36,25 @@ const bad: Array<[string, Partial<StackOptions> & Record<string, unknown>, RegEx
   ["secret of 8 bytes", { secret: new Uint8Array(8) }, /secret must be a Uint8Array of 16 bytes/],
   ["bad mode", { mode: "turbo" as never }, /mode must be "loop" or "manual"/],
   ["unknown congestion control", { congestionControl: "bbr" as never }, /congestionControl must be "cubic" or "newreno"/],
+  // Not host addresses (RFC 1122 §3.2.1.3, RFC 6890): the core's own check lets 0/8 and 240/4 through.
+  ["a \"this network\" address", { ipv4: "0.0.0.1/8" }, /ipv4 0\.0\.0\.1\/8 is not a unicast host address \(0\.0\.0\.0\/8 is "this network"/],
+  ["a reserved (class E) address", { ipv4: "240.0.0.1/8" }, /ipv4 240\.0\.0\.1\/8 is not a unicast host address \(240\.0\.0\.0\/4 is reserved/],
+  ["a multicast address", { ipv4: "224.0.0.1/24" }, /not a unicast host address \(224\.0\.0\.0\/4 is multicast\)/],
+  ["a loopback address, with the reason", { ipv4: "127.0.0.2/8" }, /127\.0\.0\.0\/8 is loopback/],
+  ["the limited broadcast address", { ipv4: "255.255.255.255/32" }, /not a unicast host address \(the limited broadcast address\)/],
+  ["gateway = the subnet's broadcast address", { gateway: "198.18.0.255" }, /gateway 198\.18\.0\.255 is the broadcast address of our subnet 198\.18\.0\.0\/24/],
+  ["gateway = the subnet's network address", { gateway: "198.18.0.0" }, /gateway 198\.18\.0\.0 is the network address of our subnet 198\.18\.0\.0\/24/],
+  ["a multicast gateway on a /1", { ipv4: "198.18.0.1/1", gateway: "224.0.0.1" }, /gateway 224\.0\.0\.1 is not a unicast host address/],
+  ["a reserved gateway on a /1", { ipv4: "198.18.0.1/1", gateway: "240.0.0.1" }, /gateway 240\.0\.0\.1 is not a unicast host address/],
+  ["a loopback gateway on a /1", { ipv4: "100.64.0.1/1", gateway: "127.0.0.1" }, /gateway 127\.0\.0\.1 is not a unicast host address/],
+  ["gateway 255.255.255.255", { gateway: "255.255.255.255" }, /gateway 255\.255\.255\.255 is not a unicast host address/],
+  // A clock that cannot tell the time (it used to fail with "The number NaN cannot be converted to a BigInt").
+  ["a clock whose nowUs() returns NaN", { clock: { nowUs: () => NaN } }, /option clock: nowUs\(\) returned NaN; it must return a finite, non-negative number of microseconds/],
+  ["a clock whose nowUs() is negative", { clock: { nowUs: () => -5 } }, /option clock: nowUs\(\) returned -5/],
+  ["a clock whose nowUs() is Infinity", { clock: { nowUs: () => Infinity } }, /option clock: nowUs\(\) returned Infinity/],
+  ["a clock whose nowUs() returns a bigint", { clock: { nowUs: () => 5n as never } }, /option clock: nowUs\(\) must return a number of microseconds \(got 5n, a bigint\)/],
+  ["a clock whose nowUs() throws", { clock: { nowUs: () => { throw new Error("no time"); } } }, /option clock: nowUs\(\) threw \(no time\)/],
+  ["a clock without nowUs", { clock: {} as never }, /option clock must have nowUs\(\)/],
 ];
 
 for (const [what, patch, re] of bad) {
@@ -62,6 +81,15 @@ test("valid options pass and keep their values", () => {
   assert.equal(c.config.shards, 64);
   assert.equal(c.timeWaitMs, 5);
   assert.equal(c.mode, "manual", "a VirtualClock selects manual mode");
+});
+
+test("host addresses and gateways that are valid pass: /31 and /32 (RFC 3021), the last host as gateway", () => {
+  assert.equal(checkStackOptions({ ...base, ipv4: "198.18.0.1/31", gateway: "198.18.0.0" }).gateway, 0xc6120000, "a /31 has no network or broadcast address");
+  assert.equal(checkStackOptions({ ...base, ipv4: "198.18.0.0/31" }).addr, 0xc6120000);
+  assert.equal(checkStackOptions({ ...base, ipv4: "198.18.0.1/32" }).prefixLen, 32);
+  assert.equal(checkStackOptions({ ...base, gateway: "198.18.0.254" }).gateway, 0xc61200fe);
+  assert.equal(checkStackOptions({ ...base, ipv4: "198.18.0.1/1", gateway: "223.255.255.254" }).gateway, 0xdffffffe);
+  assert.equal(checkStackOptions({ ...base, clock: { nowUs: () => 0 } }).mode, "loop", "0 µs is a valid time");
 });
 
 test("stats() reports every counter section; close() is idempotent", async (t) => {
