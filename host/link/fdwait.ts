@@ -15,7 +15,8 @@
 // JS never touches the array while a poll is in flight.
 
 import {
-  check, EAGAIN, EFD_CLOEXEC, EFD_NONBLOCK, ENOBUFS, type Libc, POLLERR, POLLFD_SIZE, POLLHUP, POLLIN, POLLNVAL, SysError,
+  check, EAGAIN, EBADF, EBADFD, EFD_CLOEXEC, EFD_NONBLOCK, ENOBUFS, ENODEV, ENXIO, type Libc, POLLERR, POLLFD_SIZE,
+  POLLHUP, POLLIN, POLLNVAL, SysError,
 } from "../runtime/ffi.ts";
 import { LinkBase } from "./link.ts";
 
@@ -29,6 +30,8 @@ export class FdWaiter {
   private closed = false;
   /** Polls run on a worker (for tests and diagnostics). */
   polls = 0;
+  /** The device's revents of the last poll that returned (0 after a timeout). */
+  lastRevents = 0;
 
   constructor(private readonly libc: Libc, fd: number) {
     this.efd = check(libc.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd");
@@ -42,7 +45,8 @@ export class FdWaiter {
     if (this.closed || this.pending) return false;
     this.arm();
     const r = this.libc.poll(this.pfds, 1, 0);
-    return r > 0 && (this.pv.getInt16(6, true) & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) !== 0;
+    this.lastRevents = r > 0 ? this.pv.getInt16(6, true) : 0;
+    return (this.lastRevents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) !== 0;
   }
 
   async wait(timeoutMs: number): Promise<boolean> {
@@ -77,9 +81,13 @@ export class FdWaiter {
     } catch {
       return false;
     }
-    if (r <= 0) return false;
+    if (r <= 0) {
+      this.lastRevents = 0;
+      return false;
+    }
     if (this.pv.getInt16(POLLFD_SIZE + 6, true) & POLLIN) this.libc.read(this.efd, this.scratch); // drain the wake-ups
-    return (this.pv.getInt16(6, true) & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) !== 0;
+    this.lastRevents = this.pv.getInt16(6, true);
+    return (this.lastRevents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) !== 0;
   }
 
   /** Makes an in-flight wait return (false unless the device is also readable). */
@@ -100,8 +108,18 @@ export class FdWaiter {
 }
 
 /**
+ * Errno values after which a descriptor of a TAP device or a packet socket never works
+ * again: EBADFD (tun: the device was deleted, the file is detached), ENXIO / ENODEV
+ * (the interface is gone), EBADF (the descriptor is not open). EIO (a TAP device that is
+ * down) and ENETDOWN (a packet socket's interface went down) pass when the device comes
+ * back up: they are transient.
+ */
+export const PERMANENT_ERRNOS: ReadonlySet<number> = new Set([EBADF, EBADFD, ENXIO, ENODEV]);
+
+/**
  * A link on a non-blocking file descriptor (TAP, AF_PACKET): the idle wait through an
- * FdWaiter, interrupt, close, and the bookkeeping of a write's result.
+ * FdWaiter, interrupt, close, the bookkeeping of a write's result, and the detection of
+ * a device that is gone (LinkBase.failure).
  */
 export abstract class FdLinkBase extends LinkBase {
   protected readonly waiter: FdWaiter;
@@ -113,15 +131,29 @@ export abstract class FdLinkBase extends LinkBase {
   }
 
   /** True when a write of `len` bytes returned `n` = len; counts real errors (not a full queue). */
-  protected wrote(n: number, len: number): boolean {
+  protected wrote(n: number, len: number, syscall = "write"): boolean {
     if (n === len) return true;
-    if (n >= 0 || (n !== -EAGAIN && n !== -ENOBUFS)) this.counters.txErrors++;
+    if (n >= 0 || (n !== -EAGAIN && n !== -ENOBUFS)) {
+      this.counters.txErrors++;
+      if (n < 0) this.deviceError(syscall, -n);
+    }
     return false;
   }
 
-  waitReadable(timeoutMs: number): Promise<boolean> {
-    if (this.isClosed) return Promise.resolve(false);
-    return this.waiter.wait(timeoutMs);
+  /**
+   * A read or write failed with `errno` (not EAGAIN): a permanent error fails the link
+   * (LinkBase.fail), anything else is only counted by the caller.
+   */
+  protected deviceError(syscall: string, errno: number): void {
+    if (PERMANENT_ERRNOS.has(errno)) this.fail(new SysError(syscall, errno, this.name));
+  }
+
+  async waitReadable(timeoutMs: number): Promise<boolean> {
+    if (this.isClosed || this.failure) return false;
+    const readable = await this.waiter.wait(timeoutMs);
+    // POLLNVAL: the descriptor is not open (closed behind the link's back).
+    if (this.waiter.lastRevents & POLLNVAL) this.fail(new SysError("poll", EBADF, this.name));
+    return readable && !this.failure;
   }
 
   interrupt(): void {

@@ -110,6 +110,15 @@ export class ImpairLink extends LinkBase {
     this.scratch = new Uint8Array(maxFrameLen);
   }
 
+  /** Closed when closed itself or when the wrapped link was closed (behind its back). */
+  override get closed(): boolean {
+    return this.isClosed || this.inner.closed;
+  }
+  /** The wrapped device's permanent error (see Link.failure). */
+  override get failure(): Error | null {
+    return super.failure ?? this.inner.failure ?? null;
+  }
+
   /** Faults on stack → device frames (defaults filled in). */
   get faultsTx(): CheckedFaults {
     return this.fTx;

@@ -34,6 +34,14 @@
 //   Infinity (or a negative value) = no timeout.
 // - close() releases the device (and ends a pending wait); afterwards receiveInto
 //   returns 0 and send returns false. Closing twice is harmless.
+// - failure: null while the device works. A device error that cannot pass (the TAP
+//   device was deleted: read/write fail with EBADFD; the AF_PACKET socket's interface
+//   is gone: ENXIO/ENODEV; the descriptor is not open: EBADF, POLLNVAL) sets it to
+//   that error (a SysError: code, errno, syscall) once; from then on receiveInto
+//   returns 0, send returns false and waitReadable resolves false at once, without
+//   touching the device. The link still has to be closed. Transient errors (EAGAIN,
+//   EINTR, ENOBUFS, a device that is down: EIO, ENETDOWN) are only counted. The tick
+//   loop stops the stack when a link fails or is closed under it (driver.ts).
 
 /** Ethernet header length: destination MAC, source MAC, EtherType. */
 export const ETH_HLEN = 14;
@@ -74,6 +82,11 @@ export interface Link {
   /** The stack's MAC address on this link (6 bytes; do not modify). */
   readonly mac: Uint8Array;
   readonly closed: boolean;
+  /**
+   * The permanent device error that ended this link (the device is gone), null while
+   * it works. Optional for links written elsewhere: missing means "never fails".
+   */
+  readonly failure?: Error | null;
 
   /** Reads one pending frame into `slot`; returns its length, or 0 when none is pending. */
   receiveInto(slot: Uint8Array): number;
@@ -108,12 +121,26 @@ export abstract class LinkBase implements Link {
   abstract readonly mac: Uint8Array;
   protected readonly counters: LinkStats = newLinkStats();
   protected isClosed = false;
+  private failed: Error | null = null;
 
   get maxFrameLen(): number {
     return this.mtu + ETH_HLEN + VLAN_HLEN;
   }
   get closed(): boolean {
     return this.isClosed;
+  }
+  get failure(): Error | null {
+    return this.failed;
+  }
+
+  /**
+   * Records a permanent device error (the first one wins) and ends a pending wait: the
+   * link carries no more frames. Drivers call it; see the contract above.
+   */
+  protected fail(err: Error): void {
+    if (this.failed || this.isClosed) return;
+    this.failed = err;
+    this.interrupt();
   }
 
   /** Reads one frame into slot; returns its length, 0 when none is pending. Counts drops itself. */
@@ -128,7 +155,7 @@ export abstract class LinkBase implements Link {
     if (slot.byteLength < this.maxFrameLen) {
       throw new RangeError(`${this.kind} link ${this.name}: receive slot of ${slot.byteLength} bytes is smaller than maxFrameLen ${this.maxFrameLen}`);
     }
-    if (this.isClosed) return 0;
+    if (this.isClosed || this.failed) return 0;
     const n = this.readFrame(slot);
     if (n > 0) {
       this.counters.rxFrames++;
@@ -150,7 +177,7 @@ export abstract class LinkBase implements Link {
 
   send(frame: Uint8Array): boolean {
     const len = frame.byteLength;
-    if (this.isClosed || len < ETH_HLEN || len > this.maxFrameLen || !this.writeFrame(frame)) {
+    if (this.isClosed || this.failed || len < ETH_HLEN || len > this.maxFrameLen || !this.writeFrame(frame)) {
       this.counters.txDropped++;
       return false;
     }

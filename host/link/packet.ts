@@ -24,6 +24,12 @@
 // socket belongs to the network namespace of the thread that creates it: open it inside
 // a namespace with netns.ts's withinNetns().
 //
+// A deleted interface (`ip link del`, its namespace gone): the socket reports ENETDOWN
+// once on receive (POLLERR), and every send fails with ENXIO. Both fail the link
+// (link.failure, code ENODEV or ENXIO) and the tick loop stops the stack; an ENETDOWN
+// is told apart from a merely down interface (which comes back) by looking the bound
+// interface index up (SIOCGIFNAME on the socket, in its own namespace).
+//
 // Checksum offload. A frame the local kernel sends on a veth (or any device with TX
 // checksum offload) is handed to packet sockets on the peer before any checksum was
 // computed: its TCP/UDP checksum field holds only the pseudo-header sum
@@ -67,9 +73,9 @@
 // struct ifreq for SIOCGIFHWADDR: name[16] @0, ifr_hwaddr (sa_family u16 @16, sa_data @18: the MAC).
 
 import {
-  AF_PACKET, check, CMSGHDR_SIZE, EAGAIN, ETH_P_ALL, type Libc, loadLibc, MSG_DONTWAIT, MSG_TRUNC,
+  AF_PACKET, check, CMSGHDR_SIZE, EAGAIN, ENETDOWN, ENODEV, ETH_P_ALL, IFREQ_SIZE, type Libc, loadLibc, MSG_DONTWAIT, MSG_TRUNC,
   PACKET_ADD_MEMBERSHIP, PACKET_AUXDATA, PACKET_IGNORE_OUTGOING, PACKET_MR_PROMISC, PACKET_OUTGOING, PACKET_VNET_HDR,
-  SIOCGIFHWADDR, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOCKADDR_LL_SIZE, SOL_PACKET, SysError, TP_STATUS_CSUMNOTREADY,
+  SIOCGIFHWADDR, SIOCGIFNAME, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOCKADDR_LL_SIZE, SOL_PACKET, SysError, TP_STATUS_CSUMNOTREADY,
   TPACKET_AUXDATA_SIZE, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_ECN, VIRTIO_NET_HDR_GSO_NONE, VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_LEN,
 } from "../runtime/ffi.ts";
 import { FdLinkBase } from "./fdwait.ts";
@@ -442,7 +448,10 @@ export class PacketLink extends FdLinkBase {
         n = this.libc.recvfrom(this.fd, slot, MSG_DONTWAIT | MSG_TRUNC, this.from, this.fromLen);
       }
       if (n < 0) {
-        if (n !== -EAGAIN) this.counters.rxErrors++;
+        if (n !== -EAGAIN) {
+          this.counters.rxErrors++;
+          this.deviceError(this.vnetHdr || this.auxdata ? "recvmsg" : "recvfrom", -n);
+        }
         return 0;
       }
       if (this.from[10] === PACKET_OUTGOING) {
@@ -498,6 +507,24 @@ export class PacketLink extends FdLinkBase {
     return n;
   }
 
+  /**
+   * ENETDOWN is what both a down and a deleted interface report (once on receive, on
+   * every send): the interface index tells them apart. SIOCGIFNAME on the socket looks
+   * it up in the socket's own namespace; ENODEV means the interface is gone for good
+   * (a device re-created under the same name has a new index: the socket stays bound
+   * to the old one, so that is gone too).
+   */
+  protected override deviceError(syscall: string, errno: number): void {
+    if (errno === ENETDOWN) {
+      const ifr = new Uint8Array(IFREQ_SIZE);
+      new DataView(ifr.buffer).setInt32(16, this.ifindex, true);
+      const r = this.libc.ioctl(this.fd, SIOCGIFNAME, ifr);
+      if (r === -ENODEV) this.fail(new SysError(syscall, ENODEV, `${this.name} (interface index ${this.ifindex} is gone)`));
+      return;
+    }
+    super.deviceError(syscall, errno);
+  }
+
   protected writeFrame(frame: Uint8Array): boolean {
     let n: number;
     if (this.vnetHdr) {
@@ -508,7 +535,7 @@ export class PacketLink extends FdLinkBase {
     } else {
       n = this.libc.sendto(this.fd, frame, 0, this.to);
     }
-    return this.wrote(n, frame.byteLength);
+    return this.wrote(n, frame.byteLength, this.vnetHdr ? "sendmsg" : "sendto");
   }
 
 }

@@ -146,6 +146,9 @@ export class PcapLink implements Link {
   get closed(): boolean {
     return this.inner.closed;
   }
+  get failure(): Error | null {
+    return this.inner.failure ?? null;
+  }
 
   receiveInto(slot: Uint8Array): number {
     const n = this.inner.receiveInto(slot);

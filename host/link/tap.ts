@@ -10,6 +10,13 @@
 // a test namespace with netns.ts's withinNetns(). The kernel side of the device (its
 // address, MTU, up/down) is configured with `ip`; the stack's side is this fd.
 //
+// When the device goes away under an open fd (`ip link del`, its namespace deleted),
+// the file stays open but is detached: read and write fail with EBADFD and poll
+// reports POLLERR for ever. That error is permanent: the link fails (link.failure) and
+// the tick loop stops the stack. A device that is only down (`ip link set down`) makes
+// write fail with EIO and read see nothing; that passes when it comes up again and is
+// only counted (txErrors).
+//
 // struct ifreq as used by TUNSETIFF, SIOCGIFMTU (40 bytes on 64-bit Linux):
 //
 //   0                16       18                                   40
@@ -137,7 +144,11 @@ export class TapLink extends FdLinkBase {
     for (let i = 0; i < 64; i++) {
       const n = this.libc.read(this.fd, slot);
       if (n <= 0) {
-        if (n < 0 && n !== -EAGAIN) this.counters.rxErrors++;
+        if (n < 0 && n !== -EAGAIN) {
+          // EBADFD: the device was deleted (ip link del) and the file is detached from it.
+          this.counters.rxErrors++;
+          this.deviceError("read", -n);
+        }
         return 0;
       }
       // tun(4) truncates a frame longer than the buffer to the buffer's size and says

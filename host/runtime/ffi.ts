@@ -21,8 +21,13 @@ export const O_RDWR = 0x2;
 export const O_NONBLOCK = 0x800;
 export const O_CLOEXEC = 0x80000;
 export const EINTR = 4;
+export const EIO = 5;
+export const ENXIO = 6;
 export const EBADF = 9;
 export const EAGAIN = 11;
+export const ENODEV = 19;
+export const EBADFD = 77;
+export const ENETDOWN = 100;
 export const ENOBUFS = 105;
 export const EPERM = 1;
 export const ENOENT = 2;
@@ -74,6 +79,8 @@ export const TUNSETPERSIST = 0x400454cb;
 export const IFF_TAP = 0x0002;
 export const IFF_NO_PI = 0x1000;
 export const SIOCGIFMTU = 0x8921;
+/** ioctl(SIOCGIFNAME): the name of interface index ifr_ifindex (i32 @16); ENODEV when there is none. */
+export const SIOCGIFNAME = 0x8910;
 export const SIOCGIFHWADDR = 0x8927;
 /** sizeof(struct ifreq) on 64-bit Linux: name[16] then a 24-byte union. */
 export const IFREQ_SIZE = 40;
@@ -208,9 +215,9 @@ export function cString(s: string): Uint8Array {
 
 /** Short names for the errno values the drivers report. */
 const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES",
+  1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 6: "ENXIO", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES",
   16: "EBUSY", 19: "ENODEV", 22: "EINVAL", 24: "EMFILE", 90: "EMSGSIZE", 93: "EPROTONOSUPPORT",
-  95: "EOPNOTSUPP", 97: "EAFNOSUPPORT", 100: "ENETDOWN", 105: "ENOBUFS",
+  77: "EBADFD", 95: "EOPNOTSUPP", 97: "EAFNOSUPPORT", 100: "ENETDOWN", 105: "ENOBUFS",
 };
 
 export function errnoName(errno: number): string {
