@@ -23,6 +23,15 @@
 //   off the JS thread. App commands call wake(): TX frames they produced go out at
 //   once and link.interrupt() ends the wait. No busy polling: an idle stack sleeps
 //   in poll(2) (or on a timer for the memory link).
+//   A link that fails for good (link.failure: the TAP device was deleted, the packet
+//   socket's interface is gone) or is closed under the running stack stops the driver:
+//   every step checks, the loop ends, and onStop(err) reports it once (Stack turns it
+//   into its 'error' / 'close' events; err.code "ERR_USTACK_LINK_DOWN", err.cause the
+//   device error). Errors that are not known to be permanent never stop the loop, but
+//   they must not make it spin either: when waits keep ending at once (the device
+//   says readable and reading it only fails, or the wait returns before its time
+//   without a wake-up), the loop backs off on a timer, 1 ms doubling to 1 s
+//   (counters.errorBackoffs), until a wait behaves again.
 // - manual mode (virtual clock): nothing runs by itself; a Pump (below) steps one or
 //   more stacks and moves a VirtualClock to the next due time, deterministically.
 //
@@ -64,6 +73,57 @@ export interface DriverStats {
   events: number;
   /** Errors thrown by event handlers or host timers (caught, counted, logged once). */
   handlerErrors: number;
+  /** Idle waits replaced by a timer because the link's waits kept ending at once with errors (loop mode). */
+  errorBackoffs: number;
+}
+
+/** Code of the error a driver stops with when its link is closed under it or fails for good. */
+export const LINK_DOWN = "ERR_USTACK_LINK_DOWN";
+/** Code of the error a loop stops with when a step throws (a module trap, a broken clock). */
+export const TICK_FAILED = "ERR_USTACK_TICK_FAILED";
+
+/** A driver stopped: the error it reports (Node style: message, code, and the cause). */
+export interface DriverStopError extends Error {
+  code: typeof LINK_DOWN | typeof TICK_FAILED;
+}
+
+function stopError(code: DriverStopError["code"], message: string, cause?: unknown): DriverStopError {
+  const err = (cause === undefined ? new Error(message) : new Error(message, { cause })) as DriverStopError;
+  err.code = code;
+  return err;
+}
+
+/** What a permanent device error (Link.failure's code) means, for the message. */
+const FAILURE_MEANING: Record<string, string> = {
+  EBADFD: "the device was removed",
+  ENXIO: "the interface was removed",
+  ENODEV: "the interface was removed",
+  EBADF: "the descriptor is not open",
+};
+
+/** The link is closed or failed for good: the error to stop with, or null while it works. */
+export function linkDownError(link: Link): DriverStopError | null {
+  const what = `the ${link.kind} link ${link.name}`;
+  const failure = link.failure;
+  if (failure) {
+    const f = failure as Error & { code?: unknown; syscall?: unknown };
+    const why = typeof f.code === "string" && typeof f.syscall === "string"
+      ? `${f.syscall}: ${f.code}${FAILURE_MEANING[f.code] ? `, ${FAILURE_MEANING[f.code]}` : ""}`
+      : failure.message;
+    return stopError(LINK_DOWN, `ustack: ${what} failed (${why}); the stack stopped`, failure);
+  }
+  if (link.closed) return stopError(LINK_DOWN, `ustack: ${what} was closed under the running stack (close the stack instead: stack.close() closes its link); the stack stopped`);
+  return null;
+}
+
+/** Consecutive misbehaving waits before the loop backs off, and the back-off range (ms). */
+const BACKOFF_AFTER = 3;
+const BACKOFF_MIN_MS = 1;
+const BACKOFF_MAX_MS = 1000;
+
+function linkErrorCount(link: Link): number {
+  const st = link.stats();
+  return st.rxErrors + st.txErrors;
 }
 
 interface HostTimer {
@@ -110,9 +170,20 @@ export class Driver {
   private kicked = false;
   private loopDone: Promise<void> | null = null;
   private inStep = false;
+  /** Frames the last step placed in the RX ring. */
+  private lastRx = 0;
+  /** Ends a back-off sleep early (wake, close). */
+  private sleeper: (() => void) | null = null;
+  private stopped: DriverStopError | null = null;
+  /**
+   * Called once (from a microtask) when the driver stops by itself: its link was closed
+   * under it or failed for good (code LINK_DOWN), or a step threw in loop mode
+   * (TICK_FAILED). Not called for close().
+   */
+  onStop: ((err: DriverStopError) => void) | null = null;
   readonly counters: DriverStats = {
     steps: 0, busySteps: 0, waits: 0, wakeups: 0, rxFrames: 0, txFrames: 0, txRefused: 0,
-    rxRingFull: 0, events: 0, handlerErrors: 0,
+    rxRingFull: 0, events: 0, handlerErrors: 0, errorBackoffs: 0,
   };
 
   constructor(
@@ -169,23 +240,59 @@ export class Driver {
   step(nowUs: number = this.clock.nowUs()): boolean {
     if (this.closed) return false;
     if (this.inStep) { this.kicked = true; return true; } // re-entered from an event handler
+    if (!(nowUs >= 0 && nowUs <= Number.MAX_SAFE_INTEGER)) {
+      throw new RangeError(`ustack: the clock's nowUs() returned ${String(nowUs)}; it must return a finite, non-negative number of microseconds`);
+    }
+    const down = linkDownError(this.link);
+    if (down) {
+      this.stop(down);
+      return false;
+    }
     this.inStep = true;
     try {
       this.refreshViews();
       this.counters.steps++;
       this.kicked = false;
       const rx = this.receive(nowUs);
-      this.nextCoreMs = this.core.tick(BigInt(Math.max(0, Math.floor(nowUs))));
+      this.lastRx = rx;
+      this.nextCoreMs = this.core.tick(BigInt(Math.floor(nowUs)));
       this.lastTickUs = nowUs;
       const ev = this.dispatchEvents();
       const tx = this.flushTx();
       const timers = this.runHostTimers(nowUs);
       const busy = rx > 0 || ev > 0 || tx > 0 || timers > 0 || this.kicked || this.nextCoreMs === 0;
       if (busy) this.counters.busySteps++;
+      // The device may have failed during this step's reads or writes.
+      const failed = linkDownError(this.link);
+      if (failed) {
+        this.stop(failed);
+        return false;
+      }
       return busy;
     } finally {
       this.inStep = false;
     }
+  }
+
+  /**
+   * Stops the driver by itself (link down, failed step): no more steps, host timers
+   * dropped, the loop ends; onStop hears of it once, from a microtask. The link stays
+   * open until close().
+   */
+  private stop(err: DriverStopError): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopped = err;
+    this.hostTimers = [];
+    this.sleeper?.();
+    const cb = this.onStop;
+    if (cb) queueMicrotask(() => cb(err));
+    else console.error(err.message);
+  }
+
+  /** Why the driver stopped by itself (see onStop), or null. */
+  get error(): DriverStopError | null {
+    return this.stopped;
   }
 
   /** Fills free RX slots from the link; returns frames placed. */
@@ -346,25 +453,33 @@ export class Driver {
   }
 
   private async loop(): Promise<void> {
-    let spins = 0;
+    // Misbehaving waits in a row (see the header), and the link's error count when the
+    // last wait said "readable" (-1: nothing to judge after the next step).
+    let badWaits = 0;
+    let errorsAtWake = -1;
+    // After a back-off sleep the next idle wait is a real one again: it tells whether
+    // the link behaves now (badWaits back to 0) or not (a longer sleep next time).
+    let slept = false;
     while (!this.closed) {
       let busy: boolean;
       try {
         busy = this.step();
       } catch (e) {
-        // A module trap (a bug, never input) ends the stack; surface it once.
-        console.error("ustack: tick failed, stopping the stack:", e);
-        this.closed = true;
+        // A module trap (a bug, never input) or a broken clock ends the stack; surface it once.
+        this.stop(stopError(TICK_FAILED, `ustack: a step of the tick loop failed (${e instanceof Error ? e.message : String(e)}); the stack stopped`, e));
         break;
       }
       if (this.closed) break;
+      if (errorsAtWake >= 0) {
+        // The device said readable: a wake-up that only produced read errors is a bad one.
+        badWaits = this.lastRx === 0 && linkErrorCount(this.link) > errorsAtWake ? badWaits + 1 : 0;
+        errorsAtWake = -1;
+      }
       if (busy) {
         // Back to back, but let timers, I/O callbacks and stream consumers run.
-        spins++;
         await setImmediateP();
         continue;
       }
-      spins = 0;
       const dueUs = this.nextDueUs();
       const waitMs = dueUs === Infinity ? Infinity : Math.ceil((dueUs - this.clock.nowUs()) / 1000);
       if (waitMs <= 0) {
@@ -375,12 +490,43 @@ export class Driver {
       await setImmediateP();
       if (this.kicked || this.closed) continue;
       this.counters.waits++;
+      if (badWaits >= BACKOFF_AFTER && !slept) {
+        // The link's waits keep ending at once: sleep on a timer instead (wake() ends it).
+        this.counters.errorBackoffs++;
+        slept = true;
+        await this.sleep(Math.min(waitMs, BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(badWaits - BACKOFF_AFTER, 10)));
+        continue;
+      }
+      slept = false;
       this.waiting = true;
+      const t0 = performance.now();
       const readable = await this.link.waitReadable(waitMs);
       this.waiting = false;
-      if (readable) this.counters.wakeups++;
+      if (readable) {
+        this.counters.wakeups++;
+        errorsAtWake = linkErrorCount(this.link);
+      } else if (!this.kicked && !this.closed) {
+        // Ended neither by a frame, nor by wake()/close(), nor by its timeout: a link
+        // that cannot wait (a second wait, EINTR: now and then; every time: broken).
+        const early = performance.now() - t0 < (waitMs === Infinity ? 1000 : waitMs / 2 - 1);
+        badWaits = early ? badWaits + 1 : 0;
+      } else {
+        badWaits = 0;
+      }
     }
-    void spins;
+  }
+
+  /** A back-off sleep on a timer; wake() and close() end it early. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleeper = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleeper = done;
+    });
   }
 
   /**
@@ -392,6 +538,7 @@ export class Driver {
     this.kicked = true;
     if (!this.inStep) this.flushTx();
     if (this.waiting) this.link.interrupt();
+    this.sleeper?.();
   }
 
   /** Stops the loop and closes the link. Host timers are dropped. */
@@ -403,6 +550,7 @@ export class Driver {
     this.closed = true;
     this.hostTimers = [];
     this.link.interrupt();
+    this.sleeper?.();
     await this.loopDone?.catch(() => undefined);
     this.running = false;
     await this.link.close();

@@ -17,6 +17,18 @@
 //
 // Ownership: the Stack owns the module instance and the link (close() closes it);
 // the app owns nothing in linear memory — sockets only hold handles.
+//
+// Events (a Stack is an EventEmitter):
+//   'error' (err)  the stack stopped by itself: its link failed for good (the TAP
+//                  device was deleted, the packet socket's interface is gone) or was
+//                  closed under it (err.code "ERR_USTACK_LINK_DOWN", err.cause the
+//                  device's SysError), or a step of the tick loop threw
+//                  ("ERR_USTACK_TICK_FAILED"). Every socket is destroyed with ENETDOWN,
+//                  servers close, the link is closed: nothing keeps the process alive.
+//                  Emitted only to listeners: without one the error becomes a process
+//                  warning (code as above) instead of an uncaught exception.
+//   'close' ()     the stack is closed (after close() or after 'error'); stack.failure
+//                  says why when it stopped by itself.
 
 import { instantiate, instantiateBytes, type CoreExports, type ModuleFlavor } from "./loader.ts";
 import { StackCore } from "./stack-core.ts";
@@ -31,6 +43,9 @@ import { createNet, type Net } from "./net/index.ts";
 import { Socket } from "./net/socket.ts";
 import { Server } from "./net/server.ts";
 import { IFACE_STAT_NAMES } from "./iface-stats.ts";
+import { EventEmitter } from "node:events";
+import process from "node:process";
+import type { DriverStopError } from "./driver.ts";
 import { COUNTER_NAMES, TCP_STAT_NAMES } from "./abi.ts";
 
 export interface StackOptions {
@@ -160,6 +175,7 @@ export function checkStackOptions(options: StackOptions): Checked {
     throw new TypeError("ustack: option link must be a Link (host/link: memory pair end, TapLink, PacketLink, PcapLink, ImpairLink)");
   }
   if (link.closed) throw new TypeError("ustack: option link is already closed");
+  if (link.failure) throw new TypeError(`ustack: option link has failed (${link.failure.message})`);
   const o = options as unknown as Record<string, unknown>;
   const { addr, prefixLen } = parseIpv4Cidr(options.ipv4, "ustack: option ipv4");
   const mask = maskOf(prefixLen);
@@ -296,7 +312,7 @@ function num(v: unknown): number {
   return NaN;
 }
 
-export class Stack {
+export class Stack extends EventEmitter {
   /** node:net-compatible API on this stack. */
   readonly net: Net;
   /** Our address ("a.b.c.d") and prefix length. */
@@ -304,6 +320,7 @@ export class Stack {
   readonly prefixLen: number;
   readonly mac: string;
   private closing: Promise<void> | null = null;
+  private stoppedBy: DriverStopError | null = null;
 
   private constructor(
     readonly core: StackCore,
@@ -312,10 +329,50 @@ export class Stack {
     private readonly ctx: NetContext,
     checked: Checked,
   ) {
+    super();
     this.net = createNet(ctx);
     this.address = u32ToIpv4(checked.addr);
     this.prefixLen = checked.prefixLen;
     this.mac = formatMac(checked.mac);
+    driver.onStop = (err) => this.stopped(err);
+  }
+
+  /** Why the stack stopped by itself (see the 'error' event), null otherwise. */
+  get failure(): DriverStopError | null {
+    return this.stoppedBy;
+  }
+
+  /**
+   * The driver stopped by itself (link down, failed step): report it ('error' to
+   * listeners, a process warning otherwise) and close everything, as close() does, but
+   * with the sockets destroyed by ENETDOWN. Nothing to report when close() runs already.
+   */
+  private stopped(err: DriverStopError): void {
+    if (this.closing) return;
+    this.stoppedBy = err;
+    this.closing = this.shutDown(err);
+    this.closing.catch(() => undefined); // a failing close of the device is for close()'s callers
+    if (this.listenerCount("error") > 0) this.emit("error", err);
+    else process.emitWarning(err.message, { code: err.code, detail: "Listen for the stack's 'error' event to handle it." });
+  }
+
+  /** Destroys every socket and server, closes the driver and the link, then emits 'close'. */
+  private async shutDown(err: Error | null): Promise<void> {
+    this.ctx.closing = true;
+    const targets = this.ctx.targets();
+    for (const t of targets) {
+      if (t instanceof Socket) {
+        if (err) t.netDown(err);
+        else t.destroy();
+      }
+    }
+    for (const t of targets) if (t instanceof Server) t.destroyAll();
+    if (!err) this.driver.step(); // let the FIN/RSTs of the destroyed sockets go out
+    try {
+      await this.driver.close();
+    } finally {
+      process.nextTick(() => this.emit("close"));
+    }
   }
 
   /** Builds a stack on `options.link`; rejects invalid options with a message naming the option. */
@@ -392,17 +449,7 @@ export class Stack {
    * the link. Idempotent. Afterwards nothing of the stack keeps the process alive.
    */
   close(): Promise<void> {
-    if (!this.closing) {
-      this.closing = (async () => {
-        this.ctx.closing = true;
-        for (const t of this.ctx.targets()) {
-          if (t instanceof Socket) t.destroy();
-          else if (t instanceof Server) t.destroyAll();
-        }
-        this.driver.step(); // let the FIN/RSTs of the destroyed sockets go out
-        await this.driver.close();
-      })();
-    }
+    if (!this.closing) this.closing = this.shutDown(null);
     return this.closing;
   }
 }

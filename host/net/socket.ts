@@ -350,6 +350,22 @@ export class Socket extends Duplex {
     process.nextTick(() => this.emit("close", !!err));
   }
 
+  /**
+   * The stack stopped because its link went down (Stack 'error', code
+   * ERR_USTACK_LINK_DOWN): destroys the socket with ENETDOWN (errno -100) from the
+   * operation it was in: connect, write or read. `cause` is the stack's error.
+   * @internal
+   */
+  netDown(cause: Error): void {
+    if (this.destroyed) return;
+    const syscall = this.connecting ? "connect" : this.wq ? "write" : "read";
+    const err = systemError("ENETDOWN", syscall, syscall === "connect" ? this.remoteAddress : undefined, syscall === "connect" ? this.remotePort : undefined);
+    err.errno = -100;
+    (err as Error & { cause?: unknown }).cause = cause;
+    this.connecting = false;
+    this.destroy(err);
+  }
+
   /** Sends a RST and destroys the socket (Node ≥ 16.17). */
   resetAndDestroy(): this {
     if (this.h !== 0) {

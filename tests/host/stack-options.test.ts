@@ -92,6 +92,26 @@ test("host addresses and gateways that are valid pass: /31 and /32 (RFC 3021), t
   assert.equal(checkStackOptions({ ...base, clock: { nowUs: () => 0 } }).mode, "loop", "0 µs is a valid time");
 });
 
+test("a clock that goes bad while the stack runs: step() throws a RangeError naming the clock", async (t) => {
+  const skip = await coreSkipReason();
+  if (skip) return t.skip(skip);
+  let now = 1_000_000;
+  const clock = { nowUs: () => now };
+  const p = createMemoryPair({ clock: new VirtualClock() });
+  const s = await Stack.create({ link: p.a, ipv4: "198.18.0.1/24", clock, mode: "manual" });
+  try {
+    s.driver.step();
+    for (const bad of [NaN, -1, Infinity]) {
+      now = bad;
+      assert.throws(() => s.driver.step(), (e: Error) => e instanceof RangeError && e.message === `ustack: the clock's nowUs() returned ${bad}; it must return a finite, non-negative number of microseconds`);
+    }
+    now = 2_000_000;
+    assert.doesNotThrow(() => s.driver.step(), "a good reading works again");
+  } finally {
+    await s.close();
+  }
+});
+
 test("stats() reports every counter section; close() is idempotent", async (t) => {
   const skip = await coreSkipReason();
   if (skip) return t.skip(skip);
