@@ -24,6 +24,7 @@
 import { Duplex } from "node:stream";
 import process from "node:process";
 import { Buffer } from "node:buffer";
+import { inspect } from "node:util";
 import {
   EV_CONNECTED, EV_READABLE, EV_WRITABLE, EV_PEER_CLOSED, EV_CLOSED, EV_ERROR, E_AGAIN, E_CHUNKS_EXHAUSTED,
   OPT_NODELAY, OPT_KEEPALIVE, isIPv4, ipv4ToU32, u32ToIpv4,
@@ -68,6 +69,37 @@ export function checkPort(port: unknown, allowZero: boolean, name = "Port"): num
   return n;
 }
 
+/** Largest timer duration Node accepts (2^31 − 1 ms); longer ones are truncated with a warning. */
+const TIMEOUT_MAX = 2 ** 31 - 1;
+
+/** Node's "Received ..." suffix of an ERR_INVALID_ARG_TYPE message. */
+function received(v: unknown): string {
+  if (v === null || v === undefined) return `Received ${v}`;
+  if (typeof v === "function") return `Received function ${v.name}`;
+  if (typeof v === "object") {
+    const name = (v as { constructor?: { name?: string } }).constructor?.name;
+    return name ? `Received an instance of ${name}` : `Received ${inspect(v, { depth: -1 })}`;
+  }
+  let shown = inspect(v, { colors: false });
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  return `Received type ${typeof v} (${shown})`;
+}
+
+/** Node's getTimerDuration(): validates a timer duration in ms and truncates it to TIMEOUT_MAX. */
+function timerDuration(msecs: unknown, name: string): number {
+  if (typeof msecs !== "number") throw argumentError("ERR_INVALID_ARG_TYPE", `The "${name}" argument must be of type number. ${received(msecs)}`);
+  if (!(msecs >= 0) || !Number.isFinite(msecs)) {
+    // Node writes integers beyond 2^32 with "_" separators (-10_000_000_000).
+    const shown = Number.isInteger(msecs) && Math.abs(msecs) > 2 ** 32 ? String(msecs).replace(/\B(?=(\d{3})+$)/g, "_") : inspect(msecs);
+    throw argumentError("ERR_OUT_OF_RANGE", `The value of "${name}" is out of range. It must be a non-negative finite number. Received ${shown}`);
+  }
+  if (msecs > TIMEOUT_MAX) {
+    process.emitWarning(`${msecs} does not fit into a 32-bit signed integer.\nTimer duration was truncated to ${TIMEOUT_MAX}.`, "TimeoutOverflowWarning");
+    return TIMEOUT_MAX;
+  }
+  return msecs;
+}
+
 let ctxForNew: NetContext | null = null;
 
 export class Socket extends Duplex {
@@ -92,7 +124,9 @@ export class Socket extends Duplex {
   private eof = false;
   private noDelay: boolean | null = null;
   private keepAlive: boolean | null = null;
+  /** Idle period in ms (0: off) and the value setTimeout was given (socket.timeout). */
   private idleMs = 0;
+  private timeoutValue: number | undefined = undefined;
   private idleTimer: TimerHandle | null = null;
   private lastActivityUs = 0;
   private protocolClosed = false;
@@ -408,30 +442,44 @@ export class Socket extends Duplex {
     return this;
   }
 
-  /** Emits 'timeout' after `ms` without activity (0 disables), on the stack's clock. */
-  setTimeout(ms: number, cb?: () => void): this {
-    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
-      throw argumentError("ERR_OUT_OF_RANGE", `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${ms}`);
+  /**
+   * Emits 'timeout' once after `msecs` without activity (0 disables), on the stack's
+   * clock, as node:net does: the timer then stays quiet until the next activity
+   * (data read, bytes taken by the send buffer, connect) starts a new idle period.
+   * Validation and rounding as Node's (lib/internal/timers.js getTimerDuration and
+   * Timeout): a non-number is ERR_INVALID_ARG_TYPE; negative, NaN or Infinity
+   * ERR_OUT_OF_RANGE; above 2^31 − 1 a TimeoutOverflowWarning and 2^31 − 1; a value
+   * below 1 ms (0.001, ...) runs as 1 ms. A destroyed socket ignores the call.
+   */
+  setTimeout(msecs: number, callback?: () => void): this {
+    if (this.destroyed) return this;
+    const ms = timerDuration(msecs, "msecs");
+    if (callback !== undefined && typeof callback !== "function") {
+      throw argumentError("ERR_INVALID_ARG_TYPE", `The "callback" argument must be of type function. ${received(callback)}`);
     }
-    if (cb) {
-      if (ms === 0) this.removeListener("timeout", cb);
-      else this.once("timeout", cb);
-    }
-    this.idleMs = ms;
+    this.timeoutValue = msecs;
     this.clearIdle();
-    if (ms > 0) {
-      this.touch();
-      this.armIdle(ms);
+    if (ms === 0) {
+      this.idleMs = 0;
+      if (callback) this.removeListener("timeout", callback);
+      return this;
     }
+    this.idleMs = Math.max(1, ms);
+    this.lastActivityUs = this.ctx.driver.clock.nowUs();
+    this.armIdle(this.idleMs);
+    if (callback) this.once("timeout", callback);
     return this;
   }
 
+  /** The value given to the last setTimeout() (node:net's socket.timeout), undefined before. */
   get timeout(): number | undefined {
-    return this.idleMs || undefined;
+    return this.timeoutValue;
   }
 
+  /** Activity: the idle period starts again (and a timer that already fired is re-armed). */
   private touch(): void {
     this.lastActivityUs = this.ctx.driver.clock.nowUs();
+    if (this.idleMs > 0 && this.idleTimer === null && !this.destroyed) this.armIdle(this.idleMs);
   }
 
   private armIdle(ms: number): void {
@@ -441,10 +489,7 @@ export class Socket extends Duplex {
       const idleUs = this.ctx.driver.clock.nowUs() - this.lastActivityUs;
       const leftMs = this.idleMs - idleUs / 1000;
       if (leftMs > 0) this.armIdle(leftMs); // activity since: wait the rest
-      else {
-        this.emit("timeout");
-        if (!this.destroyed && this.idleMs > 0) { this.touch(); this.armIdle(this.idleMs); }
-      }
+      else this.emit("timeout"); // once per idle period: the next touch() re-arms
     });
   }
 
