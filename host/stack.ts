@@ -180,7 +180,7 @@ export function checkStackOptions(options: StackOptions): Checked {
   const { addr, prefixLen } = parseIpv4Cidr(options.ipv4, "ustack: option ipv4");
   const mask = maskOf(prefixLen);
   const notHost = notUnicastHost(addr);
-  if (notHost) throw new RangeError(`ustack: option ipv4 ${options.ipv4} is not a unicast host address (${notHost})`);
+  if (notHost !== null) throw new RangeError(`ustack: option ipv4 ${options.ipv4} is not a unicast host address${notHost}`);
   if (prefixLen < 31 && ((addr & ~mask) >>> 0 === 0 || (addr | mask) >>> 0 === 0xffffffff)) {
     throw new RangeError(`ustack: option ipv4 ${options.ipv4} is the network or broadcast address of its subnet`);
   }
@@ -190,7 +190,7 @@ export function checkStackOptions(options: StackOptions): Checked {
     const subnet = `${u32ToIpv4((addr & mask) >>> 0)}/${prefixLen}`;
     if (gateway === addr) throw new RangeError(`ustack: option gateway ${options.gateway} is our own address`);
     const gwNotHost = notUnicastHost(gateway);
-    if (gwNotHost) throw new RangeError(`ustack: option gateway ${options.gateway} is not a unicast host address (${gwNotHost})`);
+    if (gwNotHost !== null) throw new RangeError(`ustack: option gateway ${options.gateway} is not a unicast host address${gwNotHost}`);
     if (((gateway & mask) >>> 0) !== ((addr & mask) >>> 0)) {
       throw new RangeError(`ustack: option gateway ${options.gateway} is not on our subnet ${subnet}`);
     }
@@ -270,16 +270,15 @@ export function checkStackOptions(options: StackOptions): Checked {
 }
 
 /**
- * Why `a` cannot be a host's own (or its gateway's) address, or null when it can
- * (RFC 1122 §3.2.1.3, RFC 6890 special-purpose registry).
+ * Why `a` cannot be a host's own (or its gateway's) address, as a suffix for the
+ * message ("" for the obvious kinds: broadcast, loopback, multicast), or null when it
+ * can (RFC 1122 §3.2.1.3, RFC 6890 special-purpose registry).
  */
 function notUnicastHost(a: number): string | null {
   const top = a >>> 24;
-  if (a === 0xffffffff) return "the limited broadcast address";
-  if (top === 0) return "0.0.0.0/8 is \"this network\", RFC 1122 §3.2.1.3";
-  if (top === 127) return "127.0.0.0/8 is loopback";
-  if (a >>> 28 === 0xe) return "224.0.0.0/4 is multicast";
-  if (a >>> 28 === 0xf) return "240.0.0.0/4 is reserved, RFC 1112 §4";
+  if (a === 0xffffffff || top === 127 || a >>> 28 === 0xe) return "";
+  if (top === 0) return " (0.0.0.0/8 is \"this network\", RFC 1122 §3.2.1.3)";
+  if (a >>> 28 === 0xf) return " (240.0.0.0/4 is reserved, RFC 1112 §4)";
   return null;
 }
 
