@@ -116,6 +116,8 @@ export interface StackStats {
   link: Record<string, unknown>;
   /** The tick loop's counters. */
   driver: DriverStats;
+  /** Occupancy now (endpoints, connections, chunksInUse, tableEntries, timersActive, timeWait, ...). */
+  gauges: Record<string, number>;
 }
 
 /** Exports Stack needs beyond the base ABI (configAddr, abiBase, init, tick). */
@@ -431,6 +433,7 @@ export class Stack extends EventEmitter {
       tcp: section(TCP_STAT_NAMES, "STATS_TCP_OFF"),
       link: { kind: this.driver.link.kind, name: this.driver.link.name, ...this.driver.link.stats() },
       driver: this.driver.stats(),
+      gauges: this.core.gauges(),
     };
   }
 

@@ -116,7 +116,9 @@ test("stats() reports every counter section; close() is idempotent", async (t) =
   if (skip) return t.skip(skip);
   const d = await duo();
   const s = d.a.stats();
-  for (const k of ["core", "memory", "iface", "tcp", "link", "driver"] as const) assert.ok(k in s, k);
+  for (const k of ["core", "memory", "iface", "tcp", "link", "driver", "gauges"] as const) assert.ok(k in s, k);
+  assert.equal(s.gauges.connections, 0, "occupancy gauges: no connection yet");
+  assert.ok(s.gauges.arpEntries >= 0 && "timersActive" in s.gauges && "timeWait" in s.gauges);
   assert.ok(Object.keys(s.core).length >= 20, "core counters by name");
   assert.ok(s.memory.bytesPerConnection > 0);
   assert.equal(s.link.kind, "memory");
