@@ -220,16 +220,24 @@ async function serve(args: Args, out: (s: string) => void): Promise<number> {
     server.listen(port, () => resolve());
   });
   out(`ustack: ${httpMode ? "http" : "echo"} server on ${stack.address}:${port} (${device.kind} ${device.name}${pcapPath ? `, recorded to ${pcapPath}` : ""}, MAC ${stack.mac}); Ctrl-C stops\n`);
+  let failure: Error | null = null;
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
+    // The stack stops by itself when its link dies (the TAP device deleted, ...).
+    stack.once("error", (e: Error) => { failure = e; resolve(); });
     if (Number.isFinite(maxSeconds)) setTimeout(stop, maxSeconds * 1000).unref();
   });
   const s = stack.stats();
   await stack.close();
   const nonzero = (o: Record<string, unknown>) => Object.entries(o).filter(([, v]) => v !== 0).map(([k, v]) => `${k}=${v}`).join(" ");
   out(`ustack: stopped.\n  core: ${nonzero(s.core)}\n  iface: ${nonzero(s.iface)}\n  tcp: ${nonzero(s.tcp)}\n  link: ${nonzero(s.link)}\n`);
+  if (failure !== null) {
+    const f = failure as Error & { code?: string; cause?: unknown };
+    process.stderr.write(`ustack serve: ${f.code ?? "error"}: ${f.message}\n`);
+    return 1;
+  }
   return 0;
 }
 
