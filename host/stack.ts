@@ -136,7 +136,10 @@ function constant(x: CoreExports, name: string): number | undefined {
 function intOption(o: Record<string, unknown>, name: string, lo: number, hi: number): number | undefined {
   const v = o[name];
   if (v === undefined) return undefined;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
+  if (typeof v !== "number") {
+    throw new TypeError(`ustack: option ${name} must be a number, an integer from ${lo} to ${hi} (got ${typeof v} ${JSON.stringify(v)})`);
+  }
+  if (!Number.isInteger(v) || v < lo || v > hi) {
     throw new RangeError(`ustack: option ${name} must be an integer from ${lo} to ${hi} (got ${JSON.stringify(v)})`);
   }
   return v;

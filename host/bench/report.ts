@@ -177,7 +177,7 @@ export function formatTable(r: RunReport, opts: { concurrency: number; payload: 
   const rows: Array<[string, string]> = [
     ["mode", `${r.mode}  (concurrency ${opts.concurrency}, payload ${opts.payload} B, timer ${opts.timer}, shards ${opts.shards})`],
     ["connections/s (mean)", `${n0(r.cps)}   (${n0(r.completed)} in ${r.elapsedS.toFixed(1)} s)`],
-    ["per-second min / max", `${n0(r.cpsMin)} / ${n0(r.cpsMax)}   (${r.cpsSamples.length} samples)`],
+    ["per-second min / max", `${n0(r.cpsMin)} / ${n0(r.cpsMax)}   (${r.cpsSamples.length} sample${r.cpsSamples.length === 1 ? "" : "s"})`],
     ["server handshake µs p50/p99/p99.9", us(r.handshakeUs)],
     ["client connect µs p50/p99/p99.9", us(r.connectUs)],
     ["request µs p50/p99/p99.9", us(r.requestUs)],

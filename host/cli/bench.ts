@@ -50,6 +50,10 @@ Figures: CPS mean and per-second min/max; handshake latency from histograms kept
 (server: SYN RX stamp → final ACK RX stamp; client: connect → ESTABLISHED); request latency
 (request sent → whole reply read); timer share of CPU; memory per connection; TIME-WAIT count and
 bytes; peak RSS; errors, retransmissions and drops. docs/benchmarks.md explains each one.
+
+Exit status: 0 when the run completed (with --sweep or --soak: and the verdict is PASS); 1 when
+the sweep or soak verdict is FAIL or "too short to judge", or a result file could not be
+written; 2 for a usage error (nothing was run).
 `;
 
 export interface BenchArgs {
@@ -125,6 +129,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   const sweep = f.has("--sweep");
   const soak = f.has("--soak");
   if (sweep && soak) throw new BenchUsageError("--sweep and --soak exclude each other");
+  // ±5 % per level needs SWEEP_MIN_SAMPLES per-second samples: refuse before running (a
+  // level can still come out short if the machine stalls; the verdict then says so).
+  if (sweep && v.has("--duration") && num("--duration", 10, 0.1, 86_400) < SWEEP_MIN_SAMPLES) {
+    throw new BenchUsageError(`--sweep needs --duration ${SWEEP_MIN_SAMPLES} or more (${SWEEP_MIN_SAMPLES} per-second samples per level for the ±5 % verdict)`);
+  }
   return {
     mode,
     connections: int("--connections", soak ? 1_000_000 : 0, 0, 1e9),

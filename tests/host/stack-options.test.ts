@@ -27,6 +27,7 @@ const bad: Array<[string, Partial<StackOptions> & Record<string, unknown>, RegEx
   ["zero mac", { mac: "00:00:00:00:00:00" }, /must not be 00:00:00:00:00:00/],
   ["maxConnections 0", { maxConnections: 0 }, /maxConnections must be an integer from 1/],
   ["maxConnections 1.5", { maxConnections: 1.5 }, /maxConnections must be an integer/],
+  ["maxConnections as a string", { maxConnections: "10" as never }, /maxConnections must be a number/],
   ["shards not a power of two", { shards: 3 }, /shards must be a power of two/],
   ["shards 512", { shards: 512 }, /shards must be an integer from 1 to 256/],
   ["timeWaitMs negative", { timeWaitMs: -1 }, /timeWaitMs must be an integer from 0/],
