@@ -3,7 +3,7 @@
 
 import {
   Tcb, tcbCancelTimers, TCB_TIMER_RTX, TCB_TIMER_DELACK, TCB_TIMER_KEEP, TCB_TIMER_TW,
-  TF_DETACHED, TF_IN_SYNCACHE, TF_IN_ACCEPTQ, TF_PERSIST, TF_ERROR, TF_DELACK,
+  TF_DETACHED, TF_IN_SYNCACHE, TF_IN_ACCEPTQ, TF_PERSIST, TF_ERROR, TF_DELACK, TF_RTX_ON,
 } from "./tcb";
 import { STATE_CLOSED, STATE_TIME_WAIT } from "./state";
 import { envTableRemove, envBufRelease, envTcbFree, envTcbPtr, envEvent } from "./env";
@@ -102,6 +102,7 @@ export function enterTimeWait(p: usize): void {
     return;
   }
   t.state = STATE_TIME_WAIT;
+  t.flags &= ~TF_RTX_ON;
   timers.cancel(p + TCB_TIMER_RTX);
   timers.cancel(p + TCB_TIMER_DELACK);
   timers.cancel(p + TCB_TIMER_KEEP);

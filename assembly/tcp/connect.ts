@@ -11,7 +11,7 @@ import { TcpRepr, TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST, TCP_MAX_WS } from ".
 import { STATE_SYN_SENT, STATE_SYN_RECEIVED, STATE_ESTABLISHED } from "./state";
 import { envEvent, envHash } from "./env";
 import { sendSegment, sendRstReply } from "./output";
-import { armRtx, tcpOutput, armKeepalive } from "./snd";
+import { armRtx, stopRtx, tcpOutput, armKeepalive } from "./snd";
 import { processText } from "./rcv";
 import { tcbFail } from "./close";
 import { EV_CONNECTED, E_CONNREFUSED } from "./codes";
@@ -141,7 +141,7 @@ export function synSentInput(p: usize, seg: TcpRepr, data: usize): void {
   t.sndWl2 = seg.ack;
   if (hasAck) {
     t.sndUna = seg.ack;
-    timers.cancel(p + TCB_TIMER_RTX);
+    stopRtx(p); // lazily: the node stays armed (snd.ts)
     synRetransmittedRto(t);
     t.backoff = 0;
     t.retries = 0;

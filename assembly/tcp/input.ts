@@ -16,7 +16,7 @@ import { sendAck, sendRstReply, sendChallengeAck } from "./output";
 import { listenInput, childEstablished } from "./listen";
 import { synSentInput, sendSyn, handshakeDone, synRetransmittedRto } from "./connect";
 import { segmentAcceptable, processText } from "./rcv";
-import { ackReceived, tcpOutput, armKeepalive } from "./snd";
+import { ackReceived, tcpOutput, armKeepalive, stopRtx } from "./snd";
 import { tcbFinish, tcbFail, enterTimeWait } from "./close";
 import { twInput, TW_IN_DONE, TW_IN_NEW_SYN } from "./timewait";
 import { isnHintClear } from "./isn";
@@ -177,7 +177,7 @@ export function segmentArrives(p: usize, seg: TcpRepr, data: usize): void {
     t.sndWnd = <u32>seg.window << <u32>t.sndWndScale;
     t.sndWl1 = seg.seq;
     t.sndWl2 = seg.ack;
-    timers.cancel(p + TCB_TIMER_RTX);
+    stopRtx(p); // lazily: the node stays armed (snd.ts)
     synRetransmittedRto(t); // RFC 6298 §5.7
     t.backoff = 0;
     t.retries = 0;

@@ -15,7 +15,7 @@
 
 import {
   Tcb, TF_NODELAY, TF_FIN_QUEUED, TF_FIN_SENT, TF_ACK_NOW, TF_RTT_TIMING, TF_IN_RECOVERY,
-  TF_PERSIST, TF_KEEPALIVE, TF_TS_OK, TF_SACK_OK, TF_WANT_WRITABLE, TCB_TIMER_RTX, TCB_TIMER_KEEP,
+  TF_PERSIST, TF_KEEPALIVE, TF_TS_OK, TF_SACK_OK, TF_WANT_WRITABLE, TF_RTX_ON, TCB_TIMER_RTX, TCB_TIMER_KEEP,
 } from "./tcb";
 import { TcpRepr, TCP_FLAG_ACK, TCP_FLAG_PSH, TCP_FLAG_FIN } from "../wire/tcp";
 import { STATE_ESTABLISHED, STATE_CLOSE_WAIT, STATE_FIN_WAIT_1, STATE_CLOSING, STATE_LAST_ACK } from "./state";
@@ -56,9 +56,37 @@ export function currentRto(t: Tcb): u32 {
   return <u32>r;
 }
 
-/** (Re)starts the retransmission timer with the current RTO (RFC 6298 §5.1, §5.3). */
+/**
+ * (Re)starts the retransmission timer with the current RTO (RFC 6298 §5.1, §5.3):
+ * the logical deadline becomes now + RTO. The restart is lazy (RFC 6298 §5.3 note:
+ * "restarting" may be implemented lazily; BSD and Linux keep one armed timer): the
+ * node in timer[0] is only touched when it is idle (schedule) or armed later than the
+ * new deadline (reschedule). A deadline that moves later — every ACK that leaves data
+ * outstanding, every new send — costs no timer operation; the node fires at the old
+ * tick and onRetransmit (timers.ts) re-arms it for the rest.
+ * Invariant: TF_RTX_ON ⇒ the node is armed at or before rtxDeadline.
+ */
 export function armRtx(p: usize): void {
-  timers.schedule(p + TCB_TIMER_RTX, <u64>currentRto(changetype<Tcb>(p)));
+  const t = changetype<Tcb>(p);
+  const node = p + TCB_TIMER_RTX;
+  const rto = <u64>currentRto(t);
+  const deadline = timers.now + rto;
+  t.rtxDeadline = <u32>deadline;
+  t.flags |= TF_RTX_ON;
+  // expiresAt − now (u64, the node is never armed in the past) against rto: later → reschedule.
+  if (!timerIsActive(node) || changetype<TimerNode>(node).expiresAt - timers.now > rto) {
+    timers.schedule(node, rto);
+  }
+}
+
+/**
+ * Stops the retransmission timer (RFC 6298 §5.2): logically only. The node stays armed
+ * and does nothing when it fires (onRetransmit: TF_RTX_ON clear); a later armRtx whose
+ * deadline is not earlier than the node's tick reuses it.
+ */
+@inline
+export function stopRtx(p: usize): void {
+  changetype<Tcb>(p).flags &= ~TF_RTX_ON;
 }
 
 /**
@@ -227,7 +255,7 @@ export function tcpOutput(p: usize): void {
       // onRetransmit; Linux: no probe timer while packets are out) — sndMax, not only the
       // idle timer, says so: inside onRetransmit the timer has just fired.
       if (dataLeft > 0 && t.sndWnd == 0 && off == 0 && t.sndMax == t.sndUna &&
-          !timerIsActive(p + TCB_TIMER_RTX)) armPersist(p);
+          (t.flags & TF_RTX_ON) == 0) armPersist(p);
       break;
     }
     if (len == 0 && dataLeft > 0) break; // the FIN must wait for the data before it
@@ -253,7 +281,7 @@ export function tcpOutput(p: usize): void {
     if (withFin) t.flags |= TF_FIN_SENT;
     if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
     if ((t.flags & TF_PERSIST) != 0) disarmPersist(p); // first: the RTO starts without the probes' backoff
-    if (!timerIsActive(p + TCB_TIMER_RTX)) armRtx(p);
+    if ((t.flags & TF_RTX_ON) == 0) armRtx(p);
     if (withFin) break;
   }
   if ((t.flags & TF_ACK_NOW) != 0) sendAck(p);
@@ -334,7 +362,7 @@ export function ackReceived(p: usize, seg: TcpRepr, payloadLen: u32): u32 {
     t.sndUna = ack;
     if (seqLt(t.sndNxt, t.sndUna)) t.sndNxt = t.sndUna;
     // RFC 6298 §5.2 / §5.3: stop the timer when all is acknowledged, else restart it.
-    if (t.sndUna == t.sndMax) timers.cancel(p + TCB_TIMER_RTX);
+    if (t.sndUna == t.sndMax) stopRtx(p);
     else armRtx(p);
     if ((t.flags & TF_WANT_WRITABLE) != 0 && dataAcked > 0) {
       t.flags &= ~TF_WANT_WRITABLE;

@@ -14,7 +14,7 @@
 //   32 ├──────┴─────┼──┴──┴──┴───┼────────────┼────────────┤     window shift bo=backoff
 //      │ sndUna     │ sndNxt     │ sndMax     │ sndWnd     │  send sequence space
 //   48 ├────────────┼────────────┼────────────┼────────────┤
-//      │ sndWl1     │ sndWl2     │ sndUp      │ irs        │
+//      │ sndWl1     │ sndWl2     │ rtxDeadline│ irs        │
 //   64 ├────────────┼────────────┼────────────┼────────────┤
 //      │ rcvNxt     │ rcvWnd     │ rcvUp      │ rcvAdv     │  receive sequence space
 //   80 ├──────┬─────┼────────────┼────────────┼────────────┤
@@ -111,6 +111,13 @@ export const TF_FIN_PENDING: u32 = 1 << 19;
 export const TF_ERROR: u32 = 1 << 20;
 /** The application closed the handle (close()): no more events, the handle is stale to commands. */
 export const TF_APP_CLOSED: u32 = 1 << 21;
+/**
+ * The retransmission timer runs (logically, deadline rtxDeadline). Its node in timer[0]
+ * may be armed while this is clear (a lazily stopped timer: it fires and does nothing),
+ * and while it is set the node is always armed at or before the deadline (snd.ts).
+ * Everything that asks "is the retransmission timer running" reads this bit.
+ */
+export const TF_RTX_ON: u32 = 1 << 22;
 /** hsStartUs holds the handshake start (set once per connection; issue 8 histograms). */
 export const TF_HS_STAMPED: u32 = 1 << 30;
 
@@ -167,8 +174,13 @@ export class Tcb {
   sndWl1: u32;
   /** SND.WL2: segment acknowledgment number used for the last window update. */
   sndWl2: u32;
-  /** SND.UP: send urgent pointer (urgent data is never sent; kept for completeness). */
-  sndUp: u32;
+  /**
+   * Logical deadline of the retransmission timer (timer ticks, low 32 bits), valid
+   * with TF_RTX_ON. The restart is lazy (RFC 6298 §5.3, snd.ts armRtx): the node in
+   * timer[0] may sit at an earlier tick and re-arms for the rest when it fires.
+   * Takes the place of SND.UP (urgent data is never sent), so the layout is unchanged.
+   */
+  rtxDeadline: u32;
   /** IRS: the peer's initial sequence number. */
   irs: u32;
 
@@ -355,8 +367,9 @@ export function tcbReset(p: usize, handle: u32): void {
   timerInit(p + TCB_TIMER_TW, TIMER_KIND_TIME_WAIT, handle);
 }
 
-/** Cancels every timer of the record (no-op for idle ones). */
+/** Cancels every timer of the record (no-op for idle ones), the lazily stopped RTX node too. */
 export function tcbCancelTimers(p: usize): void {
+  changetype<Tcb>(p).flags &= ~TF_RTX_ON;
   timers.cancel(p + TCB_TIMER_RTX);
   timers.cancel(p + TCB_TIMER_DELACK);
   timers.cancel(p + TCB_TIMER_KEEP);
@@ -371,6 +384,12 @@ export function tcbActiveTimers(p: usize): i32 {
   if (timerIsActive(p + TCB_TIMER_KEEP)) n++;
   if (timerIsActive(p + TCB_TIMER_TW)) n++;
   return n;
+}
+
+/** True while the retransmission timer runs logically (TF_RTX_ON; its node may be armed without it). */
+@inline
+export function tcbRtxRunning(p: usize): bool {
+  return (changetype<Tcb>(p).flags & TF_RTX_ON) != 0;
 }
 
 /** The record that embeds timer node `node` (any of its four), by the node's kind. */

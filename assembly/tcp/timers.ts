@@ -2,7 +2,7 @@
 // is one of the four nodes embedded in a Tcb (tcb.ts); the node's kind says which.
 
 import {
-  Tcb, tcbOfTimer, TF_DELACK, TF_PERSIST, TF_FIN_SENT, TF_IN_RECOVERY, TF_RTT_TIMING,
+  Tcb, tcbOfTimer, TF_RTX_ON, TCB_TIMER_RTX, TF_DELACK, TF_PERSIST, TF_FIN_SENT, TF_IN_RECOVERY, TF_RTT_TIMING,
   TF_ACTIVE_OPEN, TF_DETACHED, TCB_TIMER_KEEP,
 } from "./tcb";
 import { TimerNode, TIMER_KIND_RETRANSMIT, TIMER_KIND_DELAYED_ACK, TIMER_KIND_PERSIST,
@@ -39,6 +39,12 @@ export function tcpOnTimer(node: usize): void {
 /** Retransmission timeout (RFC 6298 §5.4–5.7; SYN and SYN,ACK retransmission with backoff). */
 function onRetransmit(p: usize): void {
   const t = changetype<Tcb>(p);
+  // Lazy restart (snd.ts armRtx): a stopped timer's node does nothing; a node that fires
+  // before the logical deadline re-arms for the rest. Only now ≥ deadline is a timeout.
+  if ((t.flags & TF_RTX_ON) == 0) return;
+  const rest = t.rtxDeadline - <u32>timers.now; // in [0, RTO]: the node never fires after the deadline
+  if (rest != 0) { timers.schedule(p + TCB_TIMER_RTX, <u64>rest); return; }
+  t.flags &= ~TF_RTX_ON; // a real timeout: tcpOutput below and armRtx start the next one
   if (t.state == STATE_SYN_SENT || t.state == STATE_SYN_RECEIVED) {
     const limit = t.state == STATE_SYN_SENT || (t.flags & TF_ACTIVE_OPEN) != 0 ? synRetries : synAckRetries;
     if (<u32>t.retries >= limit) {

@@ -9,7 +9,7 @@ import { tcpState, tcpRecv, tcpSend } from "../../assembly/tcp/api";
 import { STATE_ESTABLISHED, STATE_CLOSE_WAIT, STATE_CLOSED } from "../../assembly/tcp/state";
 import { EV_PEER_CLOSED, EV_ERROR, EV_READABLE, E_CONNRESET } from "../../assembly/tcp/codes";
 import { statChallengeAcks, statDropChecksum } from "../../assembly/tcp/config";
-import { TCB_TIMER_RTX } from "../../assembly/tcp/tcb";
+import { TCB_TIMER_RTX, tcbRtxRunning } from "../../assembly/tcp/tcb";
 import { timerIsActive } from "../../assembly/time/timer";
 import { timers } from "../../assembly/time/clock";
 
@@ -67,10 +67,18 @@ describe("HC-01 receive side across 2^32", () => {
     let total: u32 = 0;
     while (next()) { expect(rout.seq).toBe(expectSeq); expectSeq += rout.payloadLen; total += rout.payloadLen; }
     expect(total).toBe(1000);
+    expect(tcbRtxRunning(k.ptrOf(c))).toBe(true);
     expect(timerIsActive(k.ptrOf(c) + TCB_TIMER_RTX)).toBe(true);
     tmpl(TCP_FLAG_ACK, 5001, 0x2e9); inject();
     expect(t.sndUna).toBe(0x2e9);
+    // The timer stops (RFC 6298 §5.2). The stop is lazy (snd.ts stopRtx): the node may
+    // stay armed, but it fires without effect — no retransmission, and then it is idle.
+    expect(tcbRtxRunning(k.ptrOf(c))).toBe(false);
+    drain();
+    advance(130000); // past any RTO (rtoMaxMs = 120 s)
+    expect(pending()).toBe(0);
     expect(timerIsActive(k.ptrOf(c) + TCB_TIMER_RTX)).toBe(false);
+    expect(t.sndUna).toBe(0x2e9);
   });
 });
 

@@ -6,7 +6,8 @@
 import * as tcp from "../../assembly/wire/tcp";
 import { TcpRepr } from "../../assembly/wire/tcp";
 import { TcpEnv, setTcpEnv } from "../../assembly/tcp/env";
-import { TCB_SIZE, tcbReset, tcbActiveTimers, Tcb } from "../../assembly/tcp/tcb";
+import { TCB_SIZE, tcbReset, tcbActiveTimers, Tcb, TCB_TIMER_RTX, tcbRtxRunning } from "../../assembly/tcp/tcb";
+import { timerIsActive } from "../../assembly/time/timer";
 import { STATE_LISTEN, STATE_CLOSED } from "../../assembly/tcp/state";
 import { tcpInput } from "../../assembly/tcp/input";
 import { tcpOnTimer } from "../../assembly/tcp/timers";
@@ -195,6 +196,21 @@ export function setTxBlocked(v: bool): void { txBlocked = v; }
 export function inUseCount(): i32 { let n = 0; for (let i = 0; i < MAXE; i++) if (inUse[i]) n++; return n; }
 export function ptrOf(h: u32): usize { return kPtr(h); }
 export function tcbOf(h: u32): Tcb { return changetype<Tcb>(kPtr(h)); }
+
+/**
+ * Timers that run: the queue's armed nodes minus retransmission nodes left armed by a
+ * lazy stop (snd.ts stopRtx: TF_RTX_ON clear, the node fires later without effect).
+ * "The timer is stopped" is asserted with this; timers.active still counts those nodes.
+ */
+export function runningTimers(): i32 {
+  let n = <i32>timers.active;
+  for (let i = 0; i < MAXE; i++) {
+    if (!inUse[i]) continue;
+    const p = recs + <usize>i * TCB_SIZE;
+    if (timerIsActive(p + TCB_TIMER_RTX) && !tcbRtxRunning(p)) n--;
+  }
+  return n;
+}
 
 /** Moves virtual time forward by `ms`, firing due timers. */
 export function advance(ms: u64): void {

@@ -299,7 +299,11 @@ describe("SYN-RECEIVED", () => {
     tmpl(TCP_FLAG_ACK, 101, rout.seq + 1); inject();
     const c = tcpAccept(l);
     expect(tcpState(c)).toBe(STATE_ESTABLISHED);
-    expect(timers.active).toBe(0); // SYN,ACK timer cancelled
+    expect(k.runningTimers()).toBe(0); // SYN,ACK timer stopped (lazily: snd.ts stopRtx)
+    drain();
+    advance(130000); // the stopped node fires without effect, then nothing is armed
+    expect(pending()).toBe(0);
+    expect(timers.active).toBe(0);
   });
   test("a duplicate SYN gets the SYN,ACK again; an ACK outside (ISS, SND.NXT] gets a RST", () => {
     k.setup();

@@ -8,7 +8,9 @@ import { tcpSend, tcpState, tcpSetOption, OPT_NODELAY } from "../../assembly/tcp
 import { STATE_CLOSED } from "../../assembly/tcp/state";
 import { EV_ERROR, E_TIMEDOUT } from "../../assembly/tcp/codes";
 import { setRetries, statFastRetransmits, setCongestionControl, CC_NEWRENO, CC_CUBIC } from "../../assembly/tcp/config";
-import { TF_IN_RECOVERY } from "../../assembly/tcp/tcb";
+import { TF_IN_RECOVERY, TCB_TIMER_RTX, tcbRtxRunning } from "../../assembly/tcp/tcb";
+import { TimerNode, timerIsActive } from "../../assembly/time/timer";
+import { currentRto } from "../../assembly/tcp/snd";
 import { timers } from "../../assembly/time/clock";
 
 let src: usize = 0;
@@ -41,7 +43,7 @@ describe("retransmission timeout", () => {
     expect(next()).toBe(true);
     expect(rout.seq).toBe(iss + 1);
     tmpl(TCP_FLAG_ACK, 1001, iss + 101); inject();
-    expect(timers.active).toBe(0);
+    expect(k.runningTimers()).toBe(0); // stopped (lazily: snd.ts stopRtx)
     expect(k.tcbOf(c).backoff).toBe(0);
     // Karn: no RTT sample from the retransmitted segment
     expect(k.tcbOf(c).srtt).toBe(0);
@@ -107,7 +109,7 @@ describe("fast retransmit and NewReno", () => {
     tmpl(TCP_FLAG_ACK, 1001, iss + 1 + 6 * 1460); inject();
     expect((t.flags & TF_IN_RECOVERY) != 0).toBe(false);
     expect(t.cwnd).toBeLessThanOrEqual(t.ssthresh);
-    expect(timers.active).toBe(0);
+    expect(k.runningTimers()).toBe(0); // stopped (lazily: snd.ts stopRtx)
     setCongestionControl(CC_CUBIC);
   });
 });
@@ -127,5 +129,98 @@ describe("zero window", () => {
     expect(next()).toBe(true);
     expect(rout.payloadLen).toBe(500);
     expect(rout.seq).toBe(iss + 1);
+  });
+});
+
+// RFC 6298 §5.3 restart, done lazily (snd.ts armRtx/stopRtx): the logical deadline
+// moves, the node is only rescheduled when the deadline moves earlier than it.
+describe("lazy retransmission-timer restart", () => {
+  test("an ACK leaving data outstanding moves only the deadline; the RTO fires exactly at it, not at the node's tick", () => {
+    const c = established();
+    const iss = k.lastIss;
+    const p = k.ptrOf(c);
+    const t = k.tcbOf(c);
+    tcpSend(c, src, 100);
+    expect(next()).toBe(true);
+    expect(tcbRtxRunning(p)).toBe(true);
+    const node = changetype<TimerNode>(p + TCB_TIMER_RTX);
+    const nodeAt = node.expiresAt;
+    expect(<u32>nodeAt).toBe(t.rtxDeadline); // first arm: node at the deadline
+    advance(400);
+    tcpSend(c, src + 100, 100);
+    expect(next()).toBe(true);
+    const ops = timers.totalScheduled + timers.totalCancelled;
+    tmpl(TCP_FLAG_ACK, 1001, iss + 101); inject(); // 100 of 200 acknowledged: restart
+    expect(timers.totalScheduled + timers.totalCancelled).toBe(ops); // no queue operation
+    expect(node.expiresAt).toBe(nodeAt);
+    const deadline = t.rtxDeadline;
+    expect(deadline - <u32>timers.now).toBe(currentRto(t)); // now + RTO (RFC 6298 §5.3)
+    expect(deadline - <u32>nodeAt).toBeGreaterThan(0);
+    // The node fires at its old tick and re-arms for the rest: nothing is sent early.
+    advance(<u64>(<u32>nodeAt - <u32>timers.now));
+    expect(pending()).toBe(0);
+    expect(timerIsActive(p + TCB_TIMER_RTX)).toBe(true);
+    expect(<u32>node.expiresAt).toBe(deadline);
+    advance(<u64>(deadline - <u32>timers.now) - 1);
+    expect(pending()).toBe(0);
+    advance(1);
+    expect(next()).toBe(true); // the real RTO, exactly at the logical deadline
+    expect(rout.seq).toBe(iss + 101);
+    expect(rout.payloadLen).toBe(100);
+    expect(t.backoff).toBe(1);
+  });
+
+  test("a deadline earlier than the armed node reschedules it: the RTO is never late", () => {
+    const c = established();
+    const iss = k.lastIss;
+    const p = k.ptrOf(c);
+    const t = k.tcbOf(c);
+    // The handshake's SYN,ACK node is still armed (stopped lazily) about 1 s out.
+    expect(tcbRtxRunning(p)).toBe(false);
+    expect(timerIsActive(p + TCB_TIMER_RTX)).toBe(true);
+    t.rto = 300; // as after an RTT sample
+    tcpSend(c, src, 100);
+    expect(next()).toBe(true);
+    expect(<u32>changetype<TimerNode>(p + TCB_TIMER_RTX).expiresAt).toBe(t.rtxDeadline);
+    advance(299);
+    expect(pending()).toBe(0);
+    advance(1);
+    expect(next()).toBe(true);
+    expect(rout.seq).toBe(iss + 1);
+  });
+
+  test("stop then restart before the stale node fires: the restart reuses it, the timeout comes at the new deadline", () => {
+    const c = established();
+    const iss = k.lastIss;
+    const p = k.ptrOf(c);
+    const t = k.tcbOf(c);
+    tcpSend(c, src, 100);
+    expect(next()).toBe(true);
+    advance(100);
+    tmpl(TCP_FLAG_ACK, 1001, iss + 101); inject(); // all acknowledged: stopped, node left
+    expect(tcbRtxRunning(p)).toBe(false);
+    expect(timerIsActive(p + TCB_TIMER_RTX)).toBe(true);
+    advance(50);
+    tcpSend(c, src, 100); // restart: the deadline is later than the node's tick
+    expect(next()).toBe(true);
+    expect(tcbRtxRunning(p)).toBe(true);
+    const deadline = t.rtxDeadline;
+    advance(<u64>(deadline - <u32>timers.now) - 1);
+    expect(pending()).toBe(0); // the stale node fired on the way without a retransmission
+    advance(1);
+    expect(next()).toBe(true);
+    expect(rout.seq).toBe(iss + 101);
+  });
+
+  test("closing cancels the lazily stopped node too (IT-TCP-1: no node of a freed record stays linked)", () => {
+    const c = established();
+    const iss = k.lastIss;
+    tcpSend(c, src, 100);
+    expect(next()).toBe(true);
+    tmpl(TCP_FLAG_ACK, 1001, iss + 101); inject();
+    expect(timerIsActive(k.ptrOf(c) + TCB_TIMER_RTX)).toBe(true); // stopped lazily
+    tmpl(TCP_FLAG_RST, 1001, 0); inject();
+    expect(tcpState(c)).toBe(STATE_CLOSED);
+    expect(timers.active).toBe(0);
   });
 });
