@@ -135,4 +135,4 @@ export {
   OPT_NODELAY, OPT_KEEPALIVE, OPT_SNDBUF, OPT_RCVBUF,
 } from "./tcp/api";
 // Benchmark statistics (issue 8): handshake histograms, timer probe, TIME-WAIT census.
-export { benchHistAddr, benchHistBuckets, benchHistSubBits, benchHistCount, benchHistSummaryWords, benchHistReset, benchTimersExpired, benchTimerProbe, benchTimeWaitCount, benchTimeWaitBytes, benchTimersScheduled, benchTimersCancelled } from "./glue/bench-stats";
+export { benchHistAddr, benchHistBuckets, benchHistSubBits, benchHistCount, benchHistSummaryWords, benchHistReset, benchTimersExpired, benchTimerProbe, benchTimeWaitCount, benchTimeWaitBytes, benchTimersScheduled, benchTimersCancelled, benchFifoOps, benchFifoExpired, benchFifoProbe } from "./glue/bench-stats";

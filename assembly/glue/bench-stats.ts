@@ -18,6 +18,8 @@ import { slabAt } from "../mem/slab";
 import { timeWaitInUse, TW_RECORD_SIZE } from "../mem/timewait";
 import { Tcb, TCB_SIZE } from "../tcp/tcb";
 import { STATE_TIME_WAIT } from "../tcp/state";
+import { timeWaitMs } from "../tcp/config";
+import { FIFO_2MSL } from "../time/fifo";
 
 /** Address of histogram `id` (HIST_BUCKETS + 4 u64 words), 0 for an unknown id. */
 export function benchHistAddr(id: u32): usize { return histAddr(id); }
@@ -47,7 +49,20 @@ export function benchTimersCancelled(): u64 {
   return stackReady() ? timers.totalCancelled : 0;
 }
 
-/** A private idle node for the probe; never left linked. */
+/**
+ * Constant-delay queue operations since init (time/fifo.ts): appends + unlinks of
+ * linked nodes (0 before init). Their pops are benchFifoExpired.
+ */
+export function benchFifoOps(): u64 {
+  return stackReady() ? timers.fifoScheduled + timers.fifoCancelled : 0;
+}
+
+/** Nodes popped (expired) from the constant-delay queues since init. */
+export function benchFifoExpired(): u64 {
+  return stackReady() ? timers.fifoExpired : 0;
+}
+
+/** A private idle node for the probes; never left linked. */
 const probeNode: usize = memory.data(<i32>TIMER_NODE_SIZE, 8);
 let probeReady = false;
 
@@ -72,6 +87,26 @@ export function benchTimerProbe(n: u32, maxDelayMs: u32): u32 {
     d = (d * 7 + 13) % span + 1;
   }
   if (timerIsActive(probeNode)) timers.cancel(probeNode);
+  return n;
+}
+
+/**
+ * Appends a private node to the live 2 MSL queue (the one holding the TIME-WAIT
+ * records, at its current length) with the queue's delay, and unlinks it, `n` times.
+ * The host times the call: ns per append+unlink pair, the cost of one constant-delay
+ * timer armed and cancelled (or popped). Returns the pairs done (0 before init).
+ */
+export function benchFifoProbe(n: u32): u32 {
+  if (!stackReady()) return 0;
+  if (!probeReady) {
+    timerInit(probeNode, TIMER_KIND_TEST, 0);
+    probeReady = true;
+  }
+  const d: u64 = <u64>timeWaitMs;
+  for (let i: u32 = 0; i < n; i++) {
+    timers.scheduleFifo(FIFO_2MSL, probeNode, d);
+    timers.cancel(probeNode);
+  }
   return n;
 }
 

@@ -3,6 +3,7 @@
 // close, abort, setOption. Data is copied between caller memory and the chunk
 // pool; no internal pointer leaves the module.
 
+import { FIFO_2MSL } from "../time/fifo";
 import {
   Tcb, TF_NODELAY, TF_KEEPALIVE, TF_FIN_QUEUED, TF_DETACHED, TF_APP_CLOSED, TF_IN_ACCEPTQ, TF_ACTIVE_OPEN,
   TF_WS_OK, TF_SACK_OK, TF_TS_OK, TF_WANT_WRITABLE, TF_RCV_SHUT, TF_EOF_POSTED, TF_ERROR,
@@ -255,7 +256,7 @@ export function tcpClose(h: u32): i32 {
     return 0;
   }
   shutdownPtr(p);
-  if (t.state == STATE_FIN_WAIT_2) timers.schedule(p + TCB_TIMER_TW, <u64>timeWaitMs);
+  if (t.state == STATE_FIN_WAIT_2) timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs);
   return 0;
 }
 

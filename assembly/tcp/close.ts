@@ -1,6 +1,7 @@
 // End of a connection's life: TIME-WAIT entry, reset/timeout, and the final
 // release of the record (RFC 9293 §3.6, §3.10.7.4 RST processing, §3.10.5 ABORT).
 
+import { FIFO_2MSL } from "../time/fifo";
 import {
   Tcb, tcbCancelTimers, TCB_TIMER_RTX, TCB_TIMER_DELACK, TCB_TIMER_KEEP, TCB_TIMER_TW,
   TF_DETACHED, TF_IN_SYNCACHE, TF_IN_ACCEPTQ, TF_PERSIST, TF_ERROR, TF_DELACK, TF_RTX_ON,
@@ -107,5 +108,5 @@ export function enterTimeWait(p: usize): void {
   timers.cancel(p + TCB_TIMER_DELACK);
   timers.cancel(p + TCB_TIMER_KEEP);
   t.flags &= ~(TF_PERSIST | TF_DELACK);
-  timers.schedule(p + TCB_TIMER_TW, <u64>timeWaitMs);
+  timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs);
 }

@@ -1,6 +1,7 @@
 // Segment entry point: validate, demultiplex, and process in the order of
 // RFC 9293 §3.10.7 (sequence check, RST, SYN, ACK, URG, text, FIN).
 
+import { FIFO_2MSL } from "../time/fifo";
 import * as tcp from "../wire/tcp";
 import { TcpRepr, TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST, TCP_FLAG_FIN } from "../wire/tcp";
 import {
@@ -118,7 +119,7 @@ export function segmentArrives(p: usize, seg: TcpRepr, data: usize): void {
       // RFC 9293 §3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. In TIME-WAIT a
       // retransmitted FIN also restarts the 2 MSL timeout.
       if (t.state == STATE_TIME_WAIT && (seg.flags & TCP_FLAG_FIN) != 0) {
-        timers.schedule(p + TCB_TIMER_TW, <u64>timeWaitMs);
+        timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs);
       }
       sendAck(p);
     }
@@ -196,7 +197,7 @@ export function segmentArrives(p: usize, seg: TcpRepr, data: usize): void {
   if (s == STATE_FIN_WAIT_1 && finAcked) {
     t.state = STATE_FIN_WAIT_2;
     // An orphaned FIN-WAIT-2 must not live for ever (Linux tcp_fin_timeout; we use timeWaitMs).
-    if ((t.flags & TF_DETACHED) != 0) timers.schedule(p + TCB_TIMER_TW, <u64>timeWaitMs);
+    if ((t.flags & TF_DETACHED) != 0) timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs);
   } else if (s == STATE_CLOSING && finAcked) {
     enterTimeWait(p);
     return;

@@ -7,6 +7,7 @@
 //   (read by app) │ readable │ rcvNxt ── holes and out-of-order ranges ── │ rcvNxt+space
 //                 └ envRcvLen┘ offset 0 of envRcvWriteAt                    envRcvSpace
 
+import { FIFO_2MSL, FIFO_DELACK } from "../time/fifo";
 import {
   Tcb, TCB_OOO_MAX, TF_ACK_NOW, TF_DELACK, TF_FIN_PENDING, TF_EOF_POSTED, TF_RCV_SHUT,
   TCB_TIMER_DELACK, oooStartAt, oooEndAt, setOooStart, setOooEnd,
@@ -143,7 +144,7 @@ export function finReceived(p: usize): void {
   } else if (s == STATE_FIN_WAIT_2) {
     enterTimeWait(p);
   } else if (s == STATE_TIME_WAIT) {
-    timers.schedule(p + TCB_TIMER_TW, <u64>timeWaitMs); // restart the 2 MSL timeout
+    timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs); // restart the 2 MSL timeout
   }
 }
 
@@ -164,7 +165,7 @@ export function processText(p: usize, seg: TcpRepr, data: usize): void {
     // A retransmitted FIN gets an ACK (and in TIME-WAIT restarts the timer).
     if (fin && seq + n + 1 == t.rcvNxt) {
       t.flags |= TF_ACK_NOW;
-      if (st == STATE_TIME_WAIT) timers.schedule(p + TCB_TIMER_TW, <u64>timeWaitMs);
+      if (st == STATE_TIME_WAIT) timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs);
     }
     return;
   }
@@ -229,7 +230,7 @@ export function processText(p: usize, seg: TcpRepr, data: usize): void {
       finReceived(p);
     } else if (stored > 0 && (t.flags & TF_ACK_NOW) == 0 && (t.flags & TF_DELACK) == 0) {
       t.flags |= TF_DELACK;
-      timers.schedule(p + TCB_TIMER_DELACK, <u64>delAckMs);
+      timers.scheduleFifo(FIFO_DELACK, p + TCB_TIMER_DELACK, <u64>delAckMs);
     }
   } else {
     // Out of order (RFC 9293 §3.10.7.4 seventh step; RFC 5681 §4.2: ACK at once, with SACK).

@@ -41,6 +41,7 @@
 // Without a record store (the engine's dialogue doubles in tests/assembly/tcp-kit.ts
 // carve neither the table nor the slab) the Tcb itself stays in TIME-WAIT (close.ts).
 
+import { FIFO_2MSL } from "../time/fifo";
 import * as tcp from "../wire/tcp";
 import { TcpRepr, TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST, TCP_FLAG_FIN } from "../wire/tcp";
 import { Tcb, TF_TS_OK, TF_WS_OK, TF_ACTIVE_OPEN } from "./tcb";
@@ -160,7 +161,7 @@ export function twCreate(p: usize): bool {
     return false;
   }
   store<u32>(r + TW_ENTRY_OFF, e);
-  timers.schedule(r + TW_TIMER_OFF, <u64>timeWaitMs);
+  timers.scheduleFifo(FIFO_2MSL, r + TW_TIMER_OFF, <u64>timeWaitMs);
   twEntered++;
   return true;
 }
@@ -290,7 +291,7 @@ export function twInput(seg: TcpRepr, srcAddr: u32, dstAddr: u32): i32 {
       store<u32>(r + TW_TS_RECENT_AT_OFF, now);
     }
     twSendAck(r);
-    timers.schedule(r + TW_TIMER_OFF, <u64>timeWaitMs);
+    timers.scheduleFifo(FIFO_2MSL, r + TW_TIMER_OFF, <u64>timeWaitMs);
     twFinAcked++;
     return TW_IN_DONE;
   }

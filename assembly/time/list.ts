@@ -15,7 +15,7 @@
 // tick fire (the list fires them in scheduling order, the wheel in slot-list order).
 // So switching queues may change the order of same-tick work, never its tick.
 
-import { TimerNode, TimerHandler, LEVEL_IDLE, LEVEL_LIST, NO_TIMER } from "./timer";
+import { TimerNode, TimerHandler, LEVEL_IDLE, LEVEL_LIST, NO_TIMER, TIMER_KIND_FIFO_HEAD } from "./timer";
 import { MAX_DELAY, TickCounts } from "./wheel";
 
 export class TimerList {
@@ -28,12 +28,15 @@ export class TimerList {
   totalCancelled: u64 = 0;
   readonly last: TickCounts = new TickCounts();
   handler: TimerHandler;
+  /** Called instead of `handler` for a constant-delay queue's head node (time/timers.ts). */
+  headHandler: TimerHandler;
   private advancing: bool = false;
   refusedReentrant: u32 = 0;
 
   constructor(startTick: u64, handler: TimerHandler) {
     this.elapsed = startTick;
     this.handler = handler;
+    this.headHandler = handler;
   }
 
   schedule(p: usize, delay: u64): void {
@@ -93,7 +96,8 @@ export class TimerList {
       this.unlinkNode(p);
       this.last.expired++;
       this.totalExpired++;
-      this.handler(p);
+      if (changetype<TimerNode>(p).kind == TIMER_KIND_FIFO_HEAD) this.headHandler(p);
+      else this.handler(p);
     }
     this.elapsed = t;
     this.advancing = false;

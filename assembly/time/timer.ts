@@ -20,6 +20,8 @@
 export const LEVEL_IDLE: u8 = 0xff;
 /** `level` of a node that is linked into the V1 sorted list. */
 export const LEVEL_LIST: u8 = 0xfe;
+/** `level` of a node that is linked into a constant-delay queue (time/fifo.ts; `slot` = the queue). */
+export const LEVEL_FIFO: u8 = 0xfd;
 /** "No timer pending": returned by nextExpiration() when both queues are empty. */
 export const NO_TIMER: u64 = u64.MAX_VALUE;
 
@@ -35,6 +37,8 @@ export const TIMER_KIND_TIME_WAIT: u8 = 6;
 export const TIMER_KIND_SYNACK: u8 = 7;
 export const TIMER_KIND_ARP: u8 = 8;
 export const TIMER_KIND_REASSEMBLY: u8 = 9;
+/** The wheel node of a constant-delay queue (time/fifo.ts); handled inside the timer service. */
+export const TIMER_KIND_FIFO_HEAD: u8 = 10;
 export const TIMER_KIND_COUNT: u8 = 16;
 
 @unmanaged
@@ -49,7 +53,7 @@ export class TimerNode {
   owner: u32;
   /** TIMER_KIND_*: what the dispatcher does on expiry. */
   kind: u8;
-  /** Wheel level 0..3, LEVEL_LIST, or LEVEL_IDLE when in no queue. */
+  /** Wheel level 0..3, LEVEL_LIST, LEVEL_FIFO, or LEVEL_IDLE when in no queue. */
   level: u8;
   /** Slot 0..255 within `level` (wheel only). */
   slot: u8;

@@ -44,7 +44,7 @@
 // never absolute values, so the wheel keeps working across the 2^64 boundary.
 
 import {
-  TimerNode, TimerHandler, LEVEL_IDLE, NO_TIMER,
+  TimerNode, TimerHandler, LEVEL_IDLE, NO_TIMER, TIMER_KIND_FIFO_HEAD,
 } from "./timer";
 
 export const WHEEL_LEVELS: u32 = 4;
@@ -87,6 +87,8 @@ export class TimerWheel {
   readonly last: TickCounts = new TickCounts();
   /** Called for every expired node after it is unlinked. */
   handler: TimerHandler;
+  /** Called instead of `handler` for a constant-delay queue's head node (time/timers.ts). */
+  headHandler: TimerHandler;
 
   // Per-level cache of the minimum expiry in the level's first occupied slot, so that
   // the exact nextExpiration() does not rescan a slot list on every call. Valid while
@@ -97,6 +99,7 @@ export class TimerWheel {
 
   constructor(startTick: u64, handler: TimerHandler) {
     this.handler = handler;
+    this.headHandler = handler;
     this.elapsed = startTick;
     const heads = heap.alloc(HEADS_BYTES);
     const masks = heap.alloc(MASK_BYTES);
@@ -362,7 +365,8 @@ export class TimerWheel {
       this.active--;
       this.last.expired++;
       this.totalExpired++;
-      this.handler(p);
+      if (changetype<TimerNode>(p).kind == TIMER_KIND_FIFO_HEAD) this.headHandler(p);
+      else this.handler(p);
       p = load<usize>(h);
     }
   }

@@ -17,6 +17,7 @@ export interface ModuleSnapshot {
 export const BENCH_EXPORTS = [
   "benchHistAddr", "benchHistBuckets", "benchHistSubBits", "benchHistReset", "benchTimersExpired",
   "benchTimerProbe", "benchTimeWaitCount", "benchTimeWaitBytes", "benchTimersScheduled", "benchTimersCancelled",
+  "benchFifoOps", "benchFifoExpired", "benchFifoProbe",
 ] as const;
 
 export class ModuleStats {

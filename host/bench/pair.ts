@@ -160,6 +160,12 @@ export interface PairResult {
   /** Measured schedules + cancels (of active timers) of both stacks. */
   timerOps: number;
   timerProbeNsPerPair: number;
+  /** Constant-delay queue appends + unlinks during the measurement, both stacks. */
+  fifoOps: number;
+  /** Constant-delay queue pops (expiries) during the measurement, both stacks. */
+  fifoExpiries: number;
+  /** Measured on the live 2 MSL queue: ns per append+unlink pair. */
+  fifoProbeNsPerPair: number;
   peakRssBytes: number;
   memoryPerConnectionBytes: number;
   timeWaitCount: number;
@@ -443,6 +449,8 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
   const expiredB0 = Number(xb.benchTimersExpired());
   const opsA0 = Number(xa.benchTimersScheduled()) + Number(xa.benchTimersCancelled());
   const opsB0 = Number(xb.benchTimersScheduled()) + Number(xb.benchTimersCancelled());
+  const fifoOps0 = Number(xa.benchFifoOps()) + Number(xb.benchFifoOps());
+  const fifoExp0 = Number(xa.benchFifoExpired()) + Number(xb.benchFifoExpired());
   measuring = true;
   paceStart = clock.nowUs();
   launched = 0;
@@ -519,11 +527,26 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
   // before the probe below, which would add its own).
   const timerOps = Number(xa.benchTimersScheduled()) + Number(xa.benchTimersCancelled()) - opsA0
     + Number(xb.benchTimersScheduled()) + Number(xb.benchTimersCancelled()) - opsB0;
+  // Constant-delay queues (delayed ACK, 2 MSL): appends + unlinks, and pops.
+  const fifoOps = Number(xa.benchFifoOps()) + Number(xb.benchFifoOps()) - fifoOps0;
+  const fifoExpiries = Number(xa.benchFifoExpired()) + Number(xb.benchFifoExpired()) - fifoExp0;
   const probeN = 200_000;
+  // Warm-up calls first: V8 compiles a wasm function with its baseline tier and tiers
+  // it up after some use, so a probe's first call would time baseline code around the
+  // (already optimised) queue operations. The timed calls run the optimised code, as
+  // the stack's own hot paths do.
+  xa.benchTimerProbe(probeN / 4, 120_000);
+  xb.benchTimerProbe(probeN / 4, 120_000);
+  xa.benchFifoProbe(probeN / 4);
+  xb.benchFifoProbe(probeN / 4);
   const p0 = performance.now();
   xa.benchTimerProbe(probeN, 120_000);
   xb.benchTimerProbe(probeN, 120_000);
   const timerProbeNsPerPair = ((performance.now() - p0) * 1e6) / (2 * probeN);
+  const p1 = performance.now();
+  xa.benchFifoProbe(probeN);
+  xb.benchFifoProbe(probeN);
+  const fifoProbeNsPerPair = ((performance.now() - p1) * 1e6) / (2 * probeN);
 
   const handshake = statsB.histogram(0);
   const connect = statsA.histogram(1);
@@ -572,6 +595,9 @@ export async function runPair(o: PairOptions): Promise<PairResult> {
     timerExpiries,
     timerOps,
     timerProbeNsPerPair,
+    fifoOps,
+    fifoExpiries,
+    fifoProbeNsPerPair,
     peakRssBytes: Math.max(peakRss, maxRss),
     memoryPerConnectionBytes: a.memory.bytesPerConnection ?? 0,
     timeWaitCount,

@@ -83,6 +83,9 @@ export interface StackRunLike {
   timerExpiries?: number;
   timerOps?: number;
   timerProbeNsPerPair?: number;
+  fifoOps?: number;
+  fifoExpiries?: number;
+  fifoProbeNsPerPair?: number;
   timeWaitCount?: number;
   timeWaitBytes?: number;
   snapshots?: ModuleSnapshot[];
@@ -90,7 +93,9 @@ export interface StackRunLike {
 
 export function runReport(mode: string, r: StackRunLike): RunReport {
   const ts = r.timerExpiries !== undefined && r.timerProbeNsPerPair !== undefined
-    ? timerShare(r.completed, r.cpuS, r.timerExpiries, r.timerProbeNsPerPair, r.timerOps) : null;
+    ? timerShare(r.completed, r.cpuS, r.timerExpiries, r.timerProbeNsPerPair, r.timerOps,
+      r.fifoOps !== undefined && r.fifoProbeNsPerPair !== undefined
+        ? { ops: r.fifoOps, expiries: r.fifoExpiries ?? 0, nsPerPair: r.fifoProbeNsPerPair } : undefined) : null;
   const rd = r.snapshots ? retransmitsAndDrops(...r.snapshots) : null;
   const samples = r.cpsSamples.map((c) => round(c));
   return {

@@ -2,8 +2,8 @@
 // as a share of the CPU time per connection.
 //
 // - ns per operation: measured in the same run, on the live timer queues (the
-//   stack's wheel or list at the occupancy the workload left, tens of thousands of
-//   TIME-WAIT timers): `benchTimerProbe` schedules and cancels a private node 200 000
+//   stack's wheel or list at the occupancy the workload left; the TIME-WAIT timers
+//   are in the 2 MSL queue, not in the wheel): `benchTimerProbe` schedules and cancels a private node 200 000
 //   times per stack and the host times the call (glue/bench-stats.ts). An expiry is
 //   costed as one schedule+cancel pair (docs/benchmarks.md issue 2: a wheel expiry
 //   costs 30–37 ns at 100 k–1 M timers, a schedule+cancel pair 33–52 ns).
@@ -12,32 +12,65 @@
 //   calls and cancels of active nodes; cancels of idle nodes — a load and a compare —
 //   are not counted). The census below, read off the TCP code path of one ping-pong
 //   connection, is the expected value and the fallback when a run has no counts.
+// - constant-delay queues (time/fifo.ts: delayed ACK, 2 MSL): appends and unlinks of
+//   linked nodes, and pops, measured by the timer service; ns per append+unlink pair
+//   measured in the same run on the live 2 MSL queue (`benchFifoProbe`, 200 000 pairs
+//   per stack). A pop is costed as one pair, like a wheel expiry. The queues' head
+//   nodes are wheel nodes: their schedules and expiries are in the wheel's counts.
 //
-//   client                                       server
-//   connect: armRtx                 S            SYN: armRtx (SYN,ACK)            S
-//   SYN,ACK: cancel RTX             C            ACK: cancel RTX                  C
-//   request: armRtx                 S            request: delayed-ACK timer       S
-//   reply acks request: cancel RTX  C            reply: cancel delack, armRtx     C S
-//   reply data: delayed-ACK timer   S            FIN acks reply: cancel RTX       C
-//   close → FIN: cancel delack,     C S          close → FIN: armRtx              S
-//     armRtx                                     final ACK: cancel RTX           C
-//   FIN,ACK: cancel RTX; TIME-WAIT  C S
-//   TIME-WAIT expires               (measured)
-//   → 5 S + 4 C                                   → 4 S + 4 C      total 9 S + 8 C
+//   Census (W = wheel op, F = queue op; RTX restarts and stops are lazy, snd.ts armRtx):
+//   client                                        server
+//   connect: armRtx (node idle)       W           SYN: armRtx (node idle)             W
+//   SYN,ACK: stop RTX (lazy)          –           ACK: stop RTX (lazy)                –
+//   request: armRtx, deadline earlier            request: delayed ACK appended       F
+//     than the SYN's node: reschedule W W        reply: delack unlinked,            F
+//   reply acks request: stop (lazy)   –            armRtx, earlier: reschedule       W W
+//   reply data: delayed ACK appended  F          FIN acks reply: stop (lazy)         –
+//   close → FIN: delack unlinked,     F          close → FIN: armRtx, later: lazy    –
+//     armRtx, later than the node: lazy –         final ACK: stop; record freed:
+//   FIN acked: stop (lazy); orphaned               RTX node cancelled                W
+//     FIN-WAIT-2 2 MSL appended       F
+//   FIN: TIME-WAIT record appended,   F
+//     Tcb freed: RTX node cancelled,  W
+//     FIN-WAIT-2 node unlinked        F
+//   record's 2 MSL over: popped       (measured expiry)
+//   → 4 W + 5 F                                   → 4 W + 2 F      total 8 W + 7 F
+//   (a reschedule counts its implicit cancel: W W)
 
-export const CENSUS_SCHEDULES_PER_CONNECTION = 9;
-export const CENSUS_CANCELS_PER_CONNECTION = 8;
+export const CENSUS_SCHEDULES_PER_CONNECTION = 4;
+export const CENSUS_CANCELS_PER_CONNECTION = 4;
+export const CENSUS_FIFO_OPS_PER_CONNECTION = 7;
+
+/** Constant-delay queue figures of a run (time/fifo.ts). */
+export interface FifoCounts {
+  /** Appends + unlinks, both stacks. */
+  ops: number;
+  /** Pops (expiries), both stacks. */
+  expiries: number;
+  /** ns per append+unlink pair on the live 2 MSL queue. */
+  nsPerPair: number;
+}
 
 export interface TimerShare {
-  /** Schedules + cancels (of active timers) per connection, both stacks. */
+  /** Wheel (list) schedules + cancels (of active timers) per connection, both stacks. */
   opsPerConnection: number;
   /** True when opsPerConnection was counted in the run, false when it is the census. */
   measuredOps: boolean;
-  /** Measured: expiries of both stacks / completed connections. */
+  /** Measured: wheel (list) expiries of both stacks / completed connections. */
   expiriesPerConnection: number;
   /** Measured on the live queues: ns per schedule+cancel pair. */
   nsPerSchedulePlusCancel: number;
-  /** Timer ns per connection (both stacks). */
+  /** Constant-delay queue appends + unlinks per connection (0 when the run has no queue counts). */
+  fifoOpsPerConnection: number;
+  /** Constant-delay queue pops per connection. */
+  fifoExpiriesPerConnection: number;
+  /** Measured on the live 2 MSL queue: ns per append+unlink pair. */
+  nsPerFifoAppendPlusUnlink: number;
+  /** Of nsPerConnection: the wheel's part (schedules, cancels, expiries). */
+  wheelNsPerConnection: number;
+  /** Of nsPerConnection: the constant-delay queues' part (appends, unlinks, pops). */
+  fifoNsPerConnection: number;
+  /** Timer ns per connection (both stacks): wheel + queues. */
   nsPerConnection: number;
   /** CPU ns per connection (process user + system / completed). */
   cpuNsPerConnection: number;
@@ -45,19 +78,29 @@ export interface TimerShare {
   pct: number;
 }
 
-export function timerShare(completed: number, cpuS: number, expiries: number, nsPerPair: number, ops?: number): TimerShare {
+export function timerShare(completed: number, cpuS: number, expiries: number, nsPerPair: number, ops?: number, fifo?: FifoCounts): TimerShare {
   const per = completed > 0 ? 1 / completed : 0;
   const expiriesPerConnection = expiries * per;
   const opsPerConnection = ops !== undefined ? ops * per : CENSUS_SCHEDULES_PER_CONNECTION + CENSUS_CANCELS_PER_CONNECTION;
-  // A pair is one schedule + one cancel: half a pair each.
+  // A pair is one schedule + one cancel: half a pair each; an expiry is costed as a pair.
   const pairs = opsPerConnection / 2 + expiriesPerConnection;
-  const nsPerConnection = pairs * nsPerPair;
+  const wheelNsPerConnection = pairs * nsPerPair;
+  const fifoOpsPerConnection = fifo ? fifo.ops * per : ops !== undefined ? 0 : CENSUS_FIFO_OPS_PER_CONNECTION;
+  const fifoExpiriesPerConnection = fifo ? fifo.expiries * per : 0;
+  const nsPerFifo = fifo ? fifo.nsPerPair : nsPerPair; // census fallback: costed as wheel pairs
+  const fifoNsPerConnection = (fifoOpsPerConnection / 2 + fifoExpiriesPerConnection) * nsPerFifo;
+  const nsPerConnection = wheelNsPerConnection + fifoNsPerConnection;
   const cpuNsPerConnection = cpuS * 1e9 * per;
   return {
     opsPerConnection,
     measuredOps: ops !== undefined,
     expiriesPerConnection,
     nsPerSchedulePlusCancel: nsPerPair,
+    fifoOpsPerConnection,
+    fifoExpiriesPerConnection,
+    nsPerFifoAppendPlusUnlink: nsPerFifo,
+    wheelNsPerConnection,
+    fifoNsPerConnection,
     nsPerConnection,
     cpuNsPerConnection,
     pct: cpuNsPerConnection > 0 ? (100 * nsPerConnection) / cpuNsPerConnection : 0,
