@@ -65,6 +65,8 @@ export function currentRto(t: Tcb): u32 {
  * outstanding, every new send — costs no timer operation; the node fires at the old
  * tick and onRetransmit (timers.ts) re-arms it for the rest.
  * Invariant: TF_RTX_ON ⇒ the node is armed at or before rtxDeadline.
+ * An idle node is armed min(RTO, rtoMinMs) out (see below), so restarts after a
+ * handshake or a quiet spell do not reschedule either.
  */
 export function armRtx(p: usize): void {
   const t = changetype<Tcb>(p);
@@ -73,8 +75,16 @@ export function armRtx(p: usize): void {
   const deadline = timers.now + rto;
   t.rtxDeadline = <u32>deadline;
   t.flags |= TF_RTX_ON;
-  // expiresAt − now (u64, the node is never armed in the past) against rto: later → reschedule.
-  if (!timerIsActive(node) || changetype<TimerNode>(node).expiresAt - timers.now > rto) {
+  if (!timerIsActive(node)) {
+    // First hop: at most rtoMinMs out. No RTO is below rtoMinMs, so every deadline a
+    // later restart sets is at or after this node's tick and moves without a queue
+    // operation — above all the first data after the handshake, whose RTO (measured)
+    // is far below the SYN's 1 s (RFC 6298 §2.1). A deadline further out costs one
+    // early wake-up, which re-arms the node for the rest (timers.ts onRetransmit).
+    timers.schedule(node, rto < <u64>rtoMinMs ? rto : <u64>rtoMinMs);
+  } else if (changetype<TimerNode>(node).expiresAt - timers.now > rto) {
+    // expiresAt − now (u64: an armed node is never in the past) beyond the new
+    // deadline: the deadline moved earlier — reschedule, the RTO is never late.
     timers.schedule(node, rto);
   }
 }

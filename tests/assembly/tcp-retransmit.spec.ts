@@ -144,11 +144,14 @@ describe("lazy retransmission-timer restart", () => {
     expect(next()).toBe(true);
     expect(tcbRtxRunning(p)).toBe(true);
     const node = changetype<TimerNode>(p + TCB_TIMER_RTX);
-    const nodeAt = node.expiresAt;
-    expect(<u32>nodeAt).toBe(t.rtxDeadline); // first arm: node at the deadline
-    advance(400);
+    expect(node.expiresAt - timers.now).toBe(200); // first hop: min(RTO, rtoMinMs)
+    expect(t.rtxDeadline - <u32>timers.now).toBe(currentRto(t));
+    advance(400); // the first hop fired early and re-armed the node for the rest
+    expect(pending()).toBe(0);
+    expect(<u32>node.expiresAt).toBe(t.rtxDeadline);
     tcpSend(c, src + 100, 100);
     expect(next()).toBe(true);
+    const nodeAt = node.expiresAt;
     const ops = timers.totalScheduled + timers.totalCancelled;
     tmpl(TCP_FLAG_ACK, 1001, iss + 101); inject(); // 100 of 200 acknowledged: restart
     expect(timers.totalScheduled + timers.totalCancelled).toBe(ops); // no queue operation
@@ -175,18 +178,28 @@ describe("lazy retransmission-timer restart", () => {
     const iss = k.lastIss;
     const p = k.ptrOf(c);
     const t = k.tcbOf(c);
-    // The handshake's SYN,ACK node is still armed (stopped lazily) about 1 s out.
+    const node = changetype<TimerNode>(p + TCB_TIMER_RTX);
+    advance(1000); // the handshake's lazily stopped node fires without effect
+    expect(timerIsActive(p + TCB_TIMER_RTX)).toBe(false);
+    t.rto = 1000;
+    tcpSend(c, src, 100);
+    expect(next()).toBe(true);
+    // first hop at most rtoMinMs (200 ms) out, then re-armed for the rest of the 1 s
+    expect(node.expiresAt - timers.now).toBe(200);
+    advance(200);
+    expect(pending()).toBe(0);
+    expect(<u32>node.expiresAt).toBe(t.rtxDeadline);
+    tmpl(TCP_FLAG_ACK, 1001, iss + 101); inject(); // all acknowledged: stopped, node at +800
     expect(tcbRtxRunning(p)).toBe(false);
-    expect(timerIsActive(p + TCB_TIMER_RTX)).toBe(true);
     t.rto = 300; // as after an RTT sample
     tcpSend(c, src, 100);
     expect(next()).toBe(true);
-    expect(<u32>changetype<TimerNode>(p + TCB_TIMER_RTX).expiresAt).toBe(t.rtxDeadline);
+    expect(<u32>node.expiresAt).toBe(t.rtxDeadline); // moved earlier: rescheduled
     advance(299);
     expect(pending()).toBe(0);
     advance(1);
     expect(next()).toBe(true);
-    expect(rout.seq).toBe(iss + 1);
+    expect(rout.seq).toBe(iss + 101);
   });
 
   test("stop then restart before the stale node fires: the restart reuses it, the timeout comes at the new deadline", () => {
