@@ -3,7 +3,6 @@
 // close, abort, setOption. Data is copied between caller memory and the chunk
 // pool; no internal pointer leaves the module.
 
-import { FIFO_2MSL } from "../time/fifo";
 import {
   Tcb, TF_NODELAY, TF_KEEPALIVE, TF_FIN_QUEUED, TF_DETACHED, TF_APP_CLOSED, TF_IN_ACCEPTQ, TF_ACTIVE_OPEN,
   TF_WS_OK, TF_SACK_OK, TF_TS_OK, TF_WANT_WRITABLE, TF_RCV_SHUT, TF_EOF_POSTED, TF_ERROR,
@@ -19,7 +18,7 @@ import {
 } from "./env";
 import { sendRstFor, sendSegment, currentRcvWnd, sendAck } from "./output";
 import { sendSyn, scaleFor, tsOffsetFor } from "./connect";
-import { tcpOutput, armRtx, armKeepalive } from "./snd";
+import { tcpOutput, armRtx, armKeepalive, armFinWait2 } from "./snd";
 import { tcbFinish } from "./close";
 import { listenerDropHalfOpen } from "./listen";
 import { isnFor, choosePort, isnHintClear } from "./isn";
@@ -256,7 +255,7 @@ export function tcpClose(h: u32): i32 {
     return 0;
   }
   shutdownPtr(p);
-  if (t.state == STATE_FIN_WAIT_2) timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs);
+  if (t.state == STATE_FIN_WAIT_2) armFinWait2(p); // the orphan's timeout, on timer[0] (snd.ts)
   return 0;
 }
 

@@ -4,7 +4,7 @@
 import { FIFO_2MSL } from "../time/fifo";
 import {
   Tcb, tcbCancelTimers, TCB_TIMER_RTX, TCB_TIMER_DELACK, TCB_TIMER_KEEP, TCB_TIMER_TW,
-  TF_DETACHED, TF_IN_SYNCACHE, TF_IN_ACCEPTQ, TF_PERSIST, TF_ERROR, TF_DELACK, TF_RTX_ON,
+  TF_DETACHED, TF_IN_SYNCACHE, TF_IN_ACCEPTQ, TF_PERSIST, TF_ERROR, TF_DELACK, TF_RTX_ON, TF_FW2_TIMEOUT,
 } from "./tcb";
 import { STATE_CLOSED, STATE_TIME_WAIT } from "./state";
 import { envTableRemove, envBufRelease, envTcbFree, envTcbPtr, envEvent } from "./env";
@@ -103,7 +103,7 @@ export function enterTimeWait(p: usize): void {
     return;
   }
   t.state = STATE_TIME_WAIT;
-  t.flags &= ~TF_RTX_ON;
+  t.flags &= ~(TF_RTX_ON | TF_FW2_TIMEOUT);
   timers.cancel(p + TCB_TIMER_RTX);
   timers.cancel(p + TCB_TIMER_DELACK);
   timers.cancel(p + TCB_TIMER_KEEP);

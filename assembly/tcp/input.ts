@@ -17,7 +17,7 @@ import { sendAck, sendRstReply, sendChallengeAck } from "./output";
 import { listenInput, childEstablished } from "./listen";
 import { synSentInput, sendSyn, handshakeDone, synRetransmittedRto } from "./connect";
 import { segmentAcceptable, processText } from "./rcv";
-import { ackReceived, tcpOutput, armKeepalive, stopRtx } from "./snd";
+import { ackReceived, tcpOutput, armKeepalive, stopRtx, armFinWait2 } from "./snd";
 import { tcbFinish, tcbFail, enterTimeWait } from "./close";
 import { twInput, TW_IN_DONE, TW_IN_NEW_SYN } from "./timewait";
 import { isnHintClear } from "./isn";
@@ -197,7 +197,7 @@ export function segmentArrives(p: usize, seg: TcpRepr, data: usize): void {
   if (s == STATE_FIN_WAIT_1 && finAcked) {
     t.state = STATE_FIN_WAIT_2;
     // An orphaned FIN-WAIT-2 must not live for ever (Linux tcp_fin_timeout; we use timeWaitMs).
-    if ((t.flags & TF_DETACHED) != 0) timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs);
+    if ((t.flags & TF_DETACHED) != 0) armFinWait2(p); // on timer[0] (snd.ts)
   } else if (s == STATE_CLOSING && finAcked) {
     enterTimeWait(p);
     return;

@@ -15,7 +15,7 @@
 
 import {
   Tcb, TF_NODELAY, TF_FIN_QUEUED, TF_FIN_SENT, TF_ACK_NOW, TF_RTT_TIMING, TF_IN_RECOVERY,
-  TF_PERSIST, TF_KEEPALIVE, TF_TS_OK, TF_SACK_OK, TF_WANT_WRITABLE, TF_RTX_ON, TCB_TIMER_RTX, TCB_TIMER_KEEP,
+  TF_PERSIST, TF_KEEPALIVE, TF_TS_OK, TF_SACK_OK, TF_WANT_WRITABLE, TF_RTX_ON, TF_FW2_TIMEOUT, TCB_TIMER_RTX, TCB_TIMER_KEEP,
 } from "./tcb";
 import { TcpRepr, TCP_FLAG_ACK, TCP_FLAG_PSH, TCP_FLAG_FIN } from "../wire/tcp";
 import { STATE_ESTABLISHED, STATE_CLOSE_WAIT, STATE_FIN_WAIT_1, STATE_CLOSING, STATE_LAST_ACK } from "./state";
@@ -24,7 +24,7 @@ import { sendSegment, sendAck, tsNow } from "./output";
 import { timers, nowMs } from "../time/clock";
 import { TimerNode, TIMER_KIND_PERSIST, TIMER_KIND_KEEPALIVE, timerIsActive } from "../time/timer";
 import { seqLt, seqLe, seqGt, seqGe } from "../util/seq";
-import { rtoMinMs, rtoMaxMs, outputBudget, keepIdleMs, incFastRetransmits, incRetransmits, CC_NEWRENO } from "./config";
+import { rtoMinMs, rtoMaxMs, timeWaitMs, outputBudget, keepIdleMs, incFastRetransmits, incRetransmits, CC_NEWRENO } from "./config";
 import { cubicOnAck, cubicOnLoss, cubicOnTimeout } from "./cubic";
 import { EV_WRITABLE } from "./codes";
 
@@ -87,6 +87,23 @@ export function armRtx(p: usize): void {
     // deadline: the deadline moved earlier — reschedule, the RTO is never late.
     timers.schedule(node, rto);
   }
+}
+
+/**
+ * The orphaned FIN-WAIT-2 timeout (Linux tcp_fin_timeout; we use timeWaitMs), on
+ * timer[0]: in FIN-WAIT-2 everything we sent, the FIN included, is acknowledged, so
+ * the retransmission timer is stopped for good, and its node — normally still armed
+ * by the lazy stop — carries this deadline (TF_FW2_TIMEOUT, rtxDeadline) instead of
+ * a node of its own: no queue operation when the node is armed no later than it.
+ * timers.ts onRetransmit re-arms the node for the rest, then finishes the record.
+ */
+export function armFinWait2(p: usize): void {
+  const t = changetype<Tcb>(p);
+  const node = p + TCB_TIMER_RTX;
+  const d = <u64>timeWaitMs;
+  t.flags = (t.flags & ~TF_RTX_ON) | TF_FW2_TIMEOUT;
+  t.rtxDeadline = <u32>(timers.now + d);
+  if (!timerIsActive(node) || changetype<TimerNode>(node).expiresAt - timers.now > d) timers.schedule(node, d);
 }
 
 /**

@@ -118,6 +118,12 @@ export const TF_APP_CLOSED: u32 = 1 << 21;
  * Everything that asks "is the retransmission timer running" reads this bit.
  */
 export const TF_RTX_ON: u32 = 1 << 22;
+/**
+ * timer[0] runs the orphaned FIN-WAIT-2 timeout (deadline rtxDeadline; snd.ts
+ * armFinWait2): in FIN-WAIT-2 everything we sent is acknowledged, the retransmission
+ * timer is stopped for good, and its node carries the timeout instead.
+ */
+export const TF_FW2_TIMEOUT: u32 = 1 << 23;
 /** hsStartUs holds the handshake start (set once per connection; issue 8 histograms). */
 export const TF_HS_STAMPED: u32 = 1 << 30;
 
@@ -369,7 +375,7 @@ export function tcbReset(p: usize, handle: u32): void {
 
 /** Cancels every timer of the record (no-op for idle ones), the lazily stopped RTX node too. */
 export function tcbCancelTimers(p: usize): void {
-  changetype<Tcb>(p).flags &= ~TF_RTX_ON;
+  changetype<Tcb>(p).flags &= ~(TF_RTX_ON | TF_FW2_TIMEOUT);
   timers.cancel(p + TCB_TIMER_RTX);
   timers.cancel(p + TCB_TIMER_DELACK);
   timers.cancel(p + TCB_TIMER_KEEP);

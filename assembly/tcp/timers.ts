@@ -2,7 +2,7 @@
 // is one of the four nodes embedded in a Tcb (tcb.ts); the node's kind says which.
 
 import {
-  Tcb, tcbOfTimer, TF_RTX_ON, TCB_TIMER_RTX, TF_DELACK, TF_PERSIST, TF_FIN_SENT, TF_IN_RECOVERY, TF_RTT_TIMING,
+  Tcb, tcbOfTimer, TF_RTX_ON, TF_FW2_TIMEOUT, TCB_TIMER_RTX, TF_DELACK, TF_PERSIST, TF_FIN_SENT, TF_IN_RECOVERY, TF_RTT_TIMING,
   TF_ACTIVE_OPEN, TF_DETACHED, TCB_TIMER_KEEP,
 } from "./tcb";
 import { TimerNode, TIMER_KIND_RETRANSMIT, TIMER_KIND_DELAYED_ACK, TIMER_KIND_PERSIST,
@@ -39,6 +39,14 @@ export function tcpOnTimer(node: usize): void {
 /** Retransmission timeout (RFC 6298 §5.4–5.7; SYN and SYN,ACK retransmission with backoff). */
 function onRetransmit(p: usize): void {
   const t = changetype<Tcb>(p);
+  if ((t.flags & TF_FW2_TIMEOUT) != 0) {
+    // The orphaned FIN-WAIT-2 timeout rides on this node (snd.ts armFinWait2).
+    const left = t.rtxDeadline - <u32>timers.now; // in [0, timeWaitMs]
+    if (left != 0) { timers.schedule(p + TCB_TIMER_RTX, <u64>left); return; }
+    t.flags &= ~TF_FW2_TIMEOUT;
+    if (t.state == STATE_FIN_WAIT_2) tcbFinish(p);
+    return;
+  }
   // Lazy restart (snd.ts armRtx): a stopped timer's node does nothing; a node that fires
   // before the logical deadline re-arms for the rest. Only now ≥ deadline is a timeout.
   if ((t.flags & TF_RTX_ON) == 0) return;
@@ -145,7 +153,7 @@ function onKeepalive(p: usize): void {
   timers.schedule(p + TCB_TIMER_KEEP, <u64>keepIntvlMs);
 }
 
-/** TIME-WAIT over (IT-TCP-3), or an orphaned FIN-WAIT-2 timed out. */
+/** TIME-WAIT over (IT-TCP-3) (an orphaned FIN-WAIT-2 times out on timer[0]: onRetransmit). */
 function onTimeWait(p: usize): void {
   const t = changetype<Tcb>(p);
   if (t.state == STATE_TIME_WAIT || t.state == STATE_FIN_WAIT_2) tcbFinish(p);

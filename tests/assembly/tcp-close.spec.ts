@@ -11,7 +11,7 @@ import {
 } from "../../assembly/tcp/state";
 import { setTimeWaitMs, statRstIgnoredTimeWait } from "../../assembly/tcp/config";
 import { EV_CLOSED } from "../../assembly/tcp/codes";
-import { tcbActiveTimers } from "../../assembly/tcp/tcb";
+import { tcbActiveTimers, TF_FW2_TIMEOUT } from "../../assembly/tcp/tcb";
 import { timers } from "../../assembly/time/clock";
 
 const FA: u8 = TCP_FLAG_FIN | TCP_FLAG_ACK;
@@ -41,6 +41,36 @@ describe("active close", () => {
     expect(k.inUseCount()).toBe(2);
     advance(1);
     expect(k.inUseCount()).toBe(1); // only the listener remains
+    expect(timers.active).toBe(0);
+    expect(k.freedWithTimers).toBe(0);
+    setTimeWaitMs(60000);
+  });
+  test("an orphaned FIN-WAIT-2 ends after timeWaitMs; its timeout rides on timer[0] without a queue operation", () => {
+    k.setup();
+    setTimeWaitMs(5000);
+    const l = listener();
+    const c = handshake(l, 1000);
+    const iss = k.lastIss;
+    const p = k.ptrOf(c);
+    expect(tcpClose(c)).toBe(0); // detached: an orphan
+    expect(next()).toBe(true);
+    expect(rout.flags).toBe(FA);
+    const ops = timers.totalScheduled + timers.totalCancelled + timers.fifoScheduled + timers.fifoCancelled;
+    tmpl(TCP_FLAG_ACK, 1001, iss + 2); inject(); // our FIN acknowledged
+    expect(tcpState(c)).toBe(STATE_FIN_WAIT_2);
+    // the lazily stopped retransmission node, still armed, carries the timeout
+    expect(timers.totalScheduled + timers.totalCancelled + timers.fifoScheduled + timers.fifoCancelled).toBe(ops);
+    expect((k.tcbOf(c).flags & TF_FW2_TIMEOUT) != 0).toBe(true);
+    expect(k.tcbOf(c).rtxDeadline - <u32>timers.now).toBe(5000);
+    expect(tcbActiveTimers(p)).toBe(1);
+    drain();
+    advance(4999); // the node fires early (its RTO tick) and re-arms for the rest
+    expect(pending()).toBe(0);
+    expect(k.inUseCount()).toBe(2);
+    expect(tcpState(c)).toBe(STATE_FIN_WAIT_2);
+    advance(1);
+    expect(k.inUseCount()).toBe(1); // only the listener
+    expect(pending()).toBe(0); // no retransmission, no RST
     expect(timers.active).toBe(0);
     expect(k.freedWithTimers).toBe(0);
     setTimeWaitMs(60000);
