@@ -18,28 +18,29 @@
 //   per stack). A pop is costed as one pair, like a wheel expiry. The queues' head
 //   nodes are wheel nodes: their schedules and expiries are in the wheel's counts.
 //
-//   Census (W = wheel op, F = queue op; RTX restarts and stops are lazy, snd.ts armRtx):
+//   Census (W = wheel op, F = queue op). The RTX timer restarts and stops lazily and
+//   an idle RTX node is armed min(RTO, rtoMinMs) out (snd.ts armRtx), so after its
+//   first arm no restart in this dialogue touches the queue; the orphaned FIN-WAIT-2
+//   timeout rides on the same node (snd.ts armFinWait2).
 //   client                                        server
 //   connect: armRtx (node idle)       W           SYN: armRtx (node idle)             W
 //   SYN,ACK: stop RTX (lazy)          –           ACK: stop RTX (lazy)                –
-//   request: armRtx, deadline earlier            request: delayed ACK appended       F
-//     than the SYN's node: reschedule W W        reply: delack unlinked,            F
-//   reply acks request: stop (lazy)   –            armRtx, earlier: reschedule       W W
+//   request: armRtx (deadline later   –           request: delayed ACK appended       F
+//     than the node)                             reply: delack unlinked             F
+//   reply acks request: stop (lazy)   –            armRtx (later than the node)      –
 //   reply data: delayed ACK appended  F          FIN acks reply: stop (lazy)         –
-//   close → FIN: delack unlinked,     F          close → FIN: armRtx, later: lazy    –
-//     armRtx, later than the node: lazy –         final ACK: stop; record freed:
-//   FIN acked: stop (lazy); orphaned               RTX node cancelled                W
-//     FIN-WAIT-2 2 MSL appended       F
+//   close → FIN: delack unlinked,     F          close → FIN: armRtx (later)         –
+//     armRtx (later than the node)    –          final ACK: stop; record freed:
+//   FIN acked: stop; FIN-WAIT-2                    RTX node cancelled                W
+//     timeout on the RTX node         –
 //   FIN: TIME-WAIT record appended,   F
-//     Tcb freed: RTX node cancelled,  W
-//     FIN-WAIT-2 node unlinked        F
+//     Tcb freed: RTX node cancelled   W
 //   record's 2 MSL over: popped       (measured expiry)
-//   → 4 W + 5 F                                   → 4 W + 2 F      total 8 W + 7 F
-//   (a reschedule counts its implicit cancel: W W)
+//   → 1 S + 1 C + 3 F                             → 1 S + 1 C + 2 F   total 2 S + 2 C + 5 F
 
-export const CENSUS_SCHEDULES_PER_CONNECTION = 4;
-export const CENSUS_CANCELS_PER_CONNECTION = 4;
-export const CENSUS_FIFO_OPS_PER_CONNECTION = 7;
+export const CENSUS_SCHEDULES_PER_CONNECTION = 2;
+export const CENSUS_CANCELS_PER_CONNECTION = 2;
+export const CENSUS_FIFO_OPS_PER_CONNECTION = 5;
 
 /** Constant-delay queue figures of a run (time/fifo.ts). */
 export interface FifoCounts {
