@@ -3,10 +3,12 @@
 //
 // - ns per operation: measured in the same run, on the live timer queues (the
 //   stack's wheel or list at the occupancy the workload left; the TIME-WAIT timers
-//   are in the 2 MSL queue, not in the wheel): `benchTimerProbe` schedules and cancels a private node 200 000
-//   times per stack and the host times the call (glue/bench-stats.ts). An expiry is
-//   costed as one schedule+cancel pair (docs/benchmarks.md issue 2: a wheel expiry
-//   costs 30–37 ns at 100 k–1 M timers, a schedule+cancel pair 33–52 ns).
+//   are in the 2 MSL queue, not in the wheel): `benchTimerProbe` schedules and
+//   cancels a private node 200 000 times per stack and the host times the call
+//   (glue/bench-stats.ts) — after a warm-up call (V8 tiers the probe up), five timed
+//   rounds, the median round. An expiry is costed as one schedule+cancel pair
+//   (docs/benchmarks.md issue 2: a wheel expiry costs 30–37 ns at 100 k–1 M timers,
+//   a schedule+cancel pair 33–52 ns).
 // - expiries per connection: measured (the timer service's expiry counter, both stacks).
 // - schedules and cancels per connection: measured (the timer service counts schedule()
 //   calls and cancels of active nodes; cancels of idle nodes — a load and a compare —
@@ -14,9 +16,10 @@
 //   connection, is the expected value and the fallback when a run has no counts.
 // - constant-delay queues (time/fifo.ts: delayed ACK, 2 MSL): appends and unlinks of
 //   linked nodes, and pops, measured by the timer service; ns per append+unlink pair
-//   measured in the same run on the live 2 MSL queue (`benchFifoProbe`, 200 000 pairs
-//   per stack). A pop is costed as one pair, like a wheel expiry. The queues' head
-//   nodes are wheel nodes: their schedules and expiries are in the wheel's counts.
+//   measured in the same run on the live 2 MSL queue (`benchFifoProbe`, 200 000
+//   pairs per stack, warm-up and median of five rounds as above). A pop is costed as
+//   one pair, like a wheel expiry. The queues' head nodes are wheel nodes: their
+//   schedules and expiries are in the wheel's counts.
 //
 //   Census (W = wheel op, F = queue op). The RTX timer restarts and stops lazily and
 //   an idle RTX node is armed min(RTO, rtoMinMs) out (snd.ts armRtx), so after its
