@@ -100,7 +100,7 @@ export class Timers {
 
   private fifoUnlink(p: usize): void {
     const q = <u32>changetype<TimerNode>(p).slot;
-    if (q >= FIFO_QUEUES) return; // never linked by scheduleFifo: nothing to undo
+    if (q >= FIFO_QUEUES) { changetype<TimerNode>(p).level = LEVEL_IDLE; return; } // never linked by scheduleFifo
     unchecked(this.fifos[q]).unlink(p);
     this.fifoCancelled++;
   }
