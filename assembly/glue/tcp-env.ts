@@ -45,8 +45,9 @@ import {
 } from "../tcp/table";
 import {
   cqAppend, cqPeek, cqConsume, cqLength, cqFree, rqSpace, rqWriteAt, rqCommit, rqRead, rqTrim,
-  rqLength, rqFree,
+  rqLength, rqFree, cqTailRoom, chunksFreeForSend, chunkSize,
 } from "../mem/chunks";
+import { count, C_CHUNKS_EXHAUSTED } from "../mem/stats";
 import { eventPush } from "../mem/rings";
 import { hashKeyed2, isnK0, isnK1 } from "../util/hash";
 import { tcpEnvTxBegin, tcpEnvTxSend } from "../iface/tcp-glue";
@@ -128,7 +129,15 @@ function sndAppend(p: usize, src: usize, len: u32): u32 {
   const max = changetype<Tcb>(p).sndBufMax;
   if (have >= max) return 0;
   const room = max - have;
-  return cqAppend(q, src, len < room ? len : room); // partial when the pool runs dry (counted)
+  let want = len < room ? len : room;
+  // Send data may not take the pool's receive reserve (mem/chunks.ts chunksSendReserve):
+  // the tail chunk's room plus the free chunks above the reserve.
+  const poolRoom = <u64>cqTailRoom(q) + <u64>chunksFreeForSend() * <u64>chunkSize();
+  if (<u64>want > poolRoom) {
+    want = <u32>poolRoom;
+    count(C_CHUNKS_EXHAUSTED);
+  }
+  return cqAppend(q, src, want); // partial when the pool runs dry (counted)
 }
 
 function poolWait(h: u32): void {

@@ -29,7 +29,7 @@ import {
   endpointPendingPush, endpointPendingPop, endpointPendingCount, endpointPtrQuiet, endpointsCapacityNow,
   endpointPoolWaitPop, endpointPoolWaitCount,
 } from "../mem/endpoints";
-import { chunksFree } from "../mem/chunks";
+import { chunksFreeForSend } from "../mem/chunks";
 import { Tcb, TF_WANT_WRITABLE, TF_FIN_QUEUED } from "../tcp/tcb";
 import { isSynchronized, STATE_SYN_SENT, STATE_SYN_RECEIVED, STATE_ESTABLISHED, STATE_CLOSE_WAIT } from "../tcp/state";
 import { envEvent } from "../tcp/env";
@@ -130,7 +130,7 @@ export function drainPending(): void {
 export function wakePoolWaiters(): void {
   let n = endpointPoolWaitCount();
   if (n == 0) return;
-  const free = chunksFree();
+  const free = chunksFreeForSend();
   if (n > free) n = free;
   while (n > 0) {
     if (ringFree(EVENT_RING) < eventReserve()) return;
@@ -165,7 +165,7 @@ export function stackTick(now: u64): i64 {
   drainPending();
   wakePoolWaiters();
   if (rxPending() > 0 || endpointPendingCount() > 0) return 0;
-  if (endpointPoolWaitCount() > 0 && chunksFree() > 0) return 0;
+  if (endpointPoolWaitCount() > 0 && chunksFreeForSend() > 0) return 0;
   const w = timers.nextWakeup();
   return w == u64.MAX_VALUE ? -1 : <i64>w;
 }

@@ -97,7 +97,23 @@ export function chunksInit(chunkCount: u32, chunkSize: u32): i32 {
   poolFreeHead = 1;
   poolInUse = 0;
   poolHighWater = 0;
+  poolSendReserve = chunkCount > 1 ? (chunkCount >> 3 > 0 ? chunkCount >> 3 : 1) : 0;
   return OK;
+}
+
+/**
+ * Free chunks that send queues may not take (an eighth of the pool, at least one when
+ * the pool has two or more): receiving always has room for some data. Without it two
+ * echoing peers whose send queues took every chunk advertised window 0 to each other
+ * for ever (their probes answered, so nobody timed out). Only send data is held back
+ * (glue/tcp-env.ts sndAppend); received data may use every chunk.
+ */
+let poolSendReserve: u32 = 0;
+export function chunksSendReserve(): u32 { return poolSendReserve; }
+/** Free chunks a send queue may still take (the free ones above the receive reserve). */
+export function chunksFreeForSend(): u32 {
+  const f = poolCount - poolInUse;
+  return f > poolSendReserve ? f - poolSendReserve : 0;
 }
 
 export function chunkSize(): u32 { return poolChunkSize; }
@@ -126,6 +142,14 @@ function chunkGive(ref: u32): void {
   setLink(ref, poolFreeHead);
   poolFreeHead = ref;
   poolInUse--;
+}
+
+/** Bytes the queue's last chunk can still take without a new chunk (0 for an empty queue). */
+export function cqTailRoom(q: usize): u32 {
+  const cq = changetype<ChunkQueue>(q);
+  if (cq.tail == 0) return 0;
+  const off = <u32>cq.writeOff;
+  return off < poolChunkSize ? poolChunkSize - off : 0;
 }
 
 /** Makes the 16 bytes at `q` an empty queue (zeroes; an all-zero queue is empty too). */

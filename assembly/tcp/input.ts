@@ -37,6 +37,23 @@ export const TCP_IN_NO_ENDPOINT: i32 = 3;
 
 /** RFC 7323 §5.5: TS.Recent older than 24 days is invalid for PAWS. */
 const PAWS_IDLE_MS: u32 = 24 * 24 * 3600 * 1000;
+/** At most one ACK per this many ms answers zero-length out-of-window segments (Linux tcp_invalid_ratelimit). */
+export const OOW_ACK_INTERVAL_MS: u32 = 500;
+
+/**
+ * May we ACK this out-of-window (or PAWS-rejected) segment? Segments with data, SYN or
+ * FIN always get their ACK (RFC 9293 §3.10.7.4: the peer may have lost ours, and data
+ * is not part of an ACK loop). A zero-length one gets at most one ACK per
+ * OOW_ACK_INTERVAL_MS per connection, as Linux's tcp_oow_rate_limited: two ends that
+ * disagree about the sequence space would otherwise answer each other's ACKs for ever.
+ */
+function oowAckAllowed(t: Tcb, seg: TcpRepr): bool {
+  if (seg.segLen != 0) return true;
+  const now = <u32>nowMs();
+  if (t.oowAckAt != 0 && now - t.oowAckAt < OOW_ACK_INTERVAL_MS) return false;
+  t.oowAckAt = now == 0 ? 1 : now;
+  return true;
+}
 
 /** The one input repr, reused for every segment. */
 const seg = new TcpRepr();
@@ -108,7 +125,7 @@ export function segmentArrives(p: usize, seg: TcpRepr, data: usize): void {
   if ((t.flags & TF_TS_OK) != 0 && seg.hasTs && !isRst && seqLt(seg.tsVal, t.tsRecent) &&
       <u32>nowMs() - t.tsRecentAge < PAWS_IDLE_MS) {
     incPawsDropped();
-    sendAck(p);
+    if (oowAckAllowed(t, seg)) sendAck(p);
     return;
   }
 
@@ -121,7 +138,7 @@ export function segmentArrives(p: usize, seg: TcpRepr, data: usize): void {
       if (t.state == STATE_TIME_WAIT && (seg.flags & TCP_FLAG_FIN) != 0) {
         timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs);
       }
-      sendAck(p);
+      if (oowAckAllowed(t, seg)) sendAck(p);
     }
     return;
   }

@@ -192,7 +192,10 @@ export function processText(p: usize, seg: TcpRepr, data: usize): void {
   // Trim the tail to the window (RFC 9293 §3.10.7.4: keep only what fits).
   const off = seq - t.rcvNxt;
   const space = envRcvSpace(p);
-  if (off + n > space) {
+  // Only text (or a FIN) can be trimmed: a pure ACK beyond what we can hold carries
+  // nothing to refuse, and ACKing it drew an ACK back from a peer in the same state
+  // (two ends whose pools ran dry traded ACKs for ever at one instant).
+  if (off + n > space && (n > 0 || fin)) {
     n = off < space ? space - off : 0;
     fin = false;
     t.flags |= TF_ACK_NOW;

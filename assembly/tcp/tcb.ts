@@ -16,7 +16,7 @@
 //   48 ├────────────┼────────────┼────────────┼────────────┤
 //      │ sndWl1     │ sndWl2     │ rtxDeadline│ irs        │
 //   64 ├────────────┼────────────┼────────────┼────────────┤
-//      │ rcvNxt     │ rcvWnd     │ rcvUp      │ rcvAdv     │  receive sequence space
+//      │ rcvNxt     │ rcvWnd     │ oowAckAt   │ rcvAdv     │  receive sequence space
 //   80 ├──────┬─────┼────────────┼────────────┼────────────┤
 //      │sndMss│rMss │ tsRecent   │ tsRecentAge│ tsOffset   │  options (RFC 7323)
 //   96 ├──────┴─────┼────────────┼────────────┼────────────┤
@@ -195,8 +195,13 @@ export class Tcb {
   rcvNxt: u32;
   /** RCV.WND: window we currently offer, bytes (≤ what the chunk pool can back). */
   rcvWnd: u32;
-  /** RCV.UP: receive urgent pointer. */
-  rcvUp: u32;
+  /**
+   * When we last answered a zero-length out-of-window segment with an ACK (ms clock; 0 =
+   * never): such ACKs are rate-limited, as Linux's tcp_oow_rate_limited, so that two
+   * desynchronized ends cannot trade ACKs for ever (input.ts oowAckAllowed). Takes the
+   * place of RCV.UP (urgent data is never processed), so the layout is unchanged.
+   */
+  oowAckAt: u32;
   /** Right edge last advertised (rcvNxt + window at the last send): never shrunk (RFC 9293 §3.8.6.2.2). */
   rcvAdv: u32;
 

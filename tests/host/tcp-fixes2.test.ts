@@ -367,3 +367,30 @@ test("net API: server.close() while a client's handshake is in flight (10 ms wir
   }
 });
 
+
+test("ACKs for zero-length out-of-window segments: at most one per 500 ms per connection (Linux tcp_oow_rate_limited); data segments always get theirs", async (t) => {
+  const skip = await coreSkipReason();
+  if (skip) return t.skip(skip);
+  const r = await Rig.make();
+  const l = listen(r);
+  const c = handshake(r, l);
+  const acksTo = (): number => r.take(c.sport).filter((s) => s.len === 0 && s.flags === F.ACK).length;
+  // 20 pure ACKs far outside the receive window at one instant: one ACK back, not 20.
+  for (let i = 0; i < 20; i++) r.seg({ sport: c.sport, dport: 80, seq: u32(c.sndNxtA + 0x40000000), ack: c.rcvNxtA, flags: F.ACK });
+  assert.equal(acksTo(), 1, "one ACK answers a burst of out-of-window pure ACKs");
+  r.advance(100);
+  r.seg({ sport: c.sport, dport: 80, seq: u32(c.sndNxtA + 0x40000000), ack: c.rcvNxtA, flags: F.ACK });
+  assert.equal(acksTo(), 0, "still inside the 500 ms");
+  r.advance(450);
+  r.seg({ sport: c.sport, dport: 80, seq: u32(c.sndNxtA + 0x40000000), ack: c.rcvNxtA, flags: F.ACK });
+  assert.equal(acksTo(), 1, "the next one after 500 ms");
+  // Old data (a retransmission of what we have): every one is answered, no limit.
+  r.seg({ sport: c.sport, dport: 80, seq: c.sndNxtA, ack: c.rcvNxtA, flags: F.ACK | F.PSH, data: pattern(10) });
+  r.advance(1);
+  r.take();
+  for (let i = 0; i < 3; i++) r.seg({ sport: c.sport, dport: 80, seq: c.sndNxtA, ack: c.rcvNxtA, flags: F.ACK | F.PSH, data: pattern(10) });
+  assert.equal(acksTo(), 3, "each duplicate data segment gets its ACK");
+  // The connection still works.
+  r.seg({ sport: c.sport, dport: 80, seq: u32(c.sndNxtA + 10), ack: c.rcvNxtA, flags: F.ACK | F.PSH, data: pattern(5) });
+  assert.equal(readAll(r, c.h).bytes.length, 15);
+});
