@@ -13,60 +13,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { StackCore, type CoreEvent } from "../../host/stack-core.ts";
-import { parseIpv4, type StackConfig } from "../../host/abi.ts";
+import { type StackConfig } from "../../host/abi.ts";
+import { A_IP, F, u32, tcpFrame as frame, arpReplyFrame as arpReply, type SegSpec } from "../helpers/tcp-frames.ts";
 import { coreSkipReason, duo, ADDR_B } from "./stack-kit.ts";
 
-const A_IP = parseIpv4("198.18.0.1");
-const B_IP = parseIpv4("198.18.0.2");
-const A_MAC = [0x02, 0, 0, 0, 0, 0x0a];
-const B_MAC = [0x02, 0, 0, 0, 0, 0x0b];
-const F = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16 } as const;
 const EV = { ACCEPTED: 1, CONNECTED: 2, READABLE: 3, WRITABLE: 4, PEER_CLOSED: 5, CLOSED: 6, ERROR: 7 } as const;
 const ST = { CLOSED: 0, LISTEN: 1, SYN_SENT: 2, SYN_RECEIVED: 3, ESTABLISHED: 4, FIN_WAIT_1: 5, FIN_WAIT_2: 6, CLOSE_WAIT: 7, CLOSING: 8, LAST_ACK: 9, TIME_WAIT: 10, GONE: 0xff } as const;
 const MSS1460 = [2, 4, 0x05, 0xb4];
-const u32 = (x: number): number => x >>> 0;
-
-function sum16(b: Uint8Array, off: number, len: number, acc = 0): number {
-  for (let i = 0; i + 1 < len; i += 2) acc += (b[off + i] << 8) | b[off + i + 1];
-  if (len & 1) acc += b[off + len - 1] << 8;
-  return acc;
-}
-function fold(acc: number): number {
-  while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 65536);
-  return (~acc) & 0xffff;
-}
-
-interface SegSpec { sport: number; dport: number; seq: number; ack?: number; flags: number; win?: number; opts?: number[]; data?: Uint8Array }
-
-/** Ethernet + IPv4 + TCP from A to B with correct checksums. */
-function frame(s: SegSpec): Uint8Array {
-  const opts = s.opts ?? [];
-  const tcpHdr = 20 + ((opts.length + 3) & ~3);
-  const data = s.data ?? new Uint8Array(0);
-  const tcpLen = tcpHdr + data.length;
-  const f = new Uint8Array(14 + 20 + tcpLen);
-  const v = new DataView(f.buffer);
-  f.set(B_MAC, 0); f.set(A_MAC, 6); v.setUint16(12, 0x0800);
-  f[14] = 0x45; v.setUint16(16, 20 + tcpLen); v.setUint16(18, 0x1234); f[22] = 64; f[23] = 6;
-  v.setUint32(26, A_IP); v.setUint32(30, B_IP);
-  v.setUint16(24, fold(sum16(f, 14, 20)));
-  const t = 34;
-  v.setUint16(t, s.sport); v.setUint16(t + 2, s.dport);
-  v.setUint32(t + 4, u32(s.seq)); v.setUint32(t + 8, u32(s.ack ?? 0));
-  f[t + 12] = (tcpHdr / 4) << 4; f[t + 13] = s.flags; v.setUint16(t + 14, s.win ?? 65535);
-  f.set(opts, t + 20); f.set(data, t + tcpHdr);
-  v.setUint16(t + 16, fold(sum16(f, 26, 8, sum16(f, t, tcpLen) + 6 + tcpLen)));
-  return f;
-}
-
-function arpReply(): Uint8Array {
-  const f = new Uint8Array(42);
-  const v = new DataView(f.buffer);
-  f.set(B_MAC, 0); f.set(A_MAC, 6); v.setUint16(12, 0x0806);
-  v.setUint16(14, 1); v.setUint16(16, 0x0800); f[18] = 6; f[19] = 4; v.setUint16(20, 2);
-  f.set(A_MAC, 22); v.setUint32(28, A_IP); f.set(B_MAC, 32); v.setUint32(38, B_IP);
-  return f;
-}
 
 interface Seg { sport: number; dport: number; seq: number; ack: number; flags: number; len: number; data: Uint8Array }
 
