@@ -32,7 +32,7 @@ import {
 import { setMemstat, memstat, M_TOTAL, M_IFACE, M_IO_BUFFER } from "../mem/stats";
 import { setRxHandler, txFrameCapacity } from "../mem/rings";
 import { macIsMulticast } from "../util/bytes";
-import { maskOf, isMulticast, isLoopback } from "../iface/route";
+import { maskOf, isUnicastHost, isNetOrBroadcast } from "../iface/route";
 import { ifaceInit, ifaceBytes, IFACE_MAX_ARP_ENTRIES, IFACE_MAX_ARP_PENDING, IFACE_MAX_REASM_SLOTS } from "../iface/interface";
 import { REASM_MAX_PAYLOAD } from "../iface/reassembly";
 import { ifaceAttachTcp } from "../iface/tcp-glue";
@@ -57,16 +57,6 @@ const ETH_HDR: u32 = 14;
 const IP_TCP_HDR: u32 = 40;
 
 /** Checks the interface fields (only when ipv4Addr ≠ 0). OK or the first E_CONFIG_* broken. */
-/**
- * RFC 1122 §3.2.1.3 / RFC 1112 / RFC 6890: an address a host may have: not "this
- * network" (0/8), loopback (127/8), multicast (224/4), reserved (240/4) or the limited
- * broadcast. (The host's Stack.create applies the same rules with a reason.)
- */
-function isUnicastHost(a: u32): bool {
-  const top = a >>> 24;
-  return top != 0 && !isLoopback(a) && !isMulticast(a) && top < 240;
-}
-
 export function ifaceConfigCheck(p: usize): i32 {
   const addr = cfg(p, CFG_IPV4_ADDR);
   if (addr == 0) return OK; // no interface
@@ -76,12 +66,10 @@ export function ifaceConfigCheck(p: usize): i32 {
   if (plen < 1 || plen > 32) return E_CONFIG_PREFIX;
   if (!isUnicastHost(addr)) return E_CONFIG_ADDR;
   const mask = maskOf(plen);
-  // RFC 1122 §3.2.1.3: neither the network nor the broadcast address of the prefix (/31, /32 excepted).
-  if (plen < 31 && ((addr & ~mask) == 0 || (addr & ~mask) == ~mask)) return E_CONFIG_ADDR;
+  if (isNetOrBroadcast(addr, mask, plen)) return E_CONFIG_ADDR;
   const gw = cfg(p, CFG_GATEWAY);
-  if (gw != 0) {
-    if (gw == addr || (gw & mask) != (addr & mask) || !isUnicastHost(gw)) return E_CONFIG_GATEWAY;
-    if (plen < 31 && ((gw & ~mask) == 0 || (gw & ~mask) == ~mask)) return E_CONFIG_GATEWAY;
+  if (gw != 0 && (gw == addr || (gw & mask) != (addr & mask) || !isUnicastHost(gw) || isNetOrBroadcast(gw, mask, plen))) {
+    return E_CONFIG_GATEWAY;
   }
   const mtu = cfg(p, CFG_MTU);
   if (mtu < MIN_STACK_MTU || mtu > 65535) return E_CONFIG_MTU;

@@ -130,7 +130,7 @@ function sndAppend(p: usize, src: usize, len: u32): u32 {
   if (have >= max) return 0;
   const room = max - have;
   let want = len < room ? len : room;
-  // Send data may not take the pool's receive reserve (mem/chunks.ts chunksSendReserve):
+  // Send data may not take the pool's receive reserve (mem/chunks.ts poolSendReserve):
   // the tail chunk's room plus the free chunks above the reserve.
   const poolRoom = <u64>cqTailRoom(q) + <u64>chunksFreeForSend() * <u64>chunkSize();
   if (<u64>want > poolRoom) {

@@ -31,7 +31,7 @@ import {
 } from "../mem/endpoints";
 import { chunksFreeForSend } from "../mem/chunks";
 import { Tcb, TF_WANT_WRITABLE, TF_FIN_QUEUED } from "../tcp/tcb";
-import { isSynchronized, STATE_SYN_SENT, STATE_SYN_RECEIVED, STATE_ESTABLISHED, STATE_CLOSE_WAIT } from "../tcp/state";
+import { isSynchronized, acceptsSend, STATE_SYN_SENT, STATE_SYN_RECEIVED } from "../tcp/state";
 import { envEvent } from "../tcp/env";
 import { EV_WRITABLE } from "../tcp/codes";
 import { tcpOutput } from "../tcp/snd";
@@ -141,7 +141,7 @@ export function wakePoolWaiters(): void {
     const t = changetype<Tcb>(p);
     const st = t.state;
     if ((t.flags & (TF_WANT_WRITABLE | TF_FIN_QUEUED)) != TF_WANT_WRITABLE) continue;
-    if (!(st == STATE_ESTABLISHED || st == STATE_CLOSE_WAIT || st == STATE_SYN_SENT || st == STATE_SYN_RECEIVED)) continue;
+    if (!acceptsSend(st)) continue; // as tcp/api.ts tcpSend
     t.flags &= ~TF_WANT_WRITABLE;
     envEvent(EV_WRITABLE, h, 0, 0);
     n--;

@@ -24,7 +24,7 @@ import * as ip from "../wire/ipv4";
 import { Ipv4Repr } from "../wire/ipv4";
 import { MAC_BROADCAST, macIsMulticast } from "../util/bytes";
 import { ICMP_DEST_UNREACH, ICMP_UNREACH_PROTOCOL } from "../wire/icmpv4";
-import { routeConfigure, ifMac, ifAddr, isBadSrc, isLocalDst, isBroadcast, isMulticast, isLoopback, maskOf, MIN_MTU, MAX_MTU } from "./route";
+import { routeConfigure, ifMac, ifAddr, isBadSrc, isLocalDst, isBroadcast, isMulticast, isLoopback, maskOf, isNetOrBroadcast, MIN_MTU, MAX_MTU } from "./route";
 import { neighborInit, neighborBytes, neighborSetTimings, neighborSetRateLimit, arpInput, arpAnnounce } from "./neighbor";
 import { reasmInit, reasmBytes, reasmInput, reasmRelease, reasmSetTimeout, reasmRepr, reasmLen, reasmHdr, reasmHdrLen, REASM_MAX_PAYLOAD } from "./reassembly";
 import { icmpInput, icmpSendError, icmpSetRateLimit } from "./icmp";
@@ -104,7 +104,7 @@ export function ifaceInit(
   if (addr == 0 || addr == 0xffff_ffff || isMulticast(addr) || isLoopback(addr)) return E_IF_CONFIG;
   if (prefixLen < 1 || prefixLen > 32) return E_IF_CONFIG;
   const mask = maskOf(prefixLen);
-  if (prefixLen < 31 && ((addr & ~mask) == 0 || (addr & ~mask) == ~mask)) return E_IF_CONFIG; // network/broadcast address
+  if (isNetOrBroadcast(addr, mask, prefixLen)) return E_IF_CONFIG;
   if (gateway != 0 && (gateway == addr || (gateway & mask) != (addr & mask))) return E_IF_CONFIG;
   if (mtu < MIN_MTU || mtu > MAX_MTU) return E_IF_CONFIG;
   if (arpEntries < 1 || arpEntries > IFACE_MAX_ARP_ENTRIES || arpPending > IFACE_MAX_ARP_PENDING) return E_IF_CONFIG;

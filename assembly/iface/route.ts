@@ -34,6 +34,21 @@ export function maskOf(prefixLen: u32): u32 {
   return prefixLen == 0 ? 0 : <u32>(0xffff_ffff << (32 - prefixLen));
 }
 
+/** RFC 1122 §3.2.1.3: the network or broadcast address of a prefix (never on /31, /32). */
+export function isNetOrBroadcast(a: u32, mask: u32, prefixLen: u32): bool {
+  return prefixLen < 31 && ((a & ~mask) == 0 || (a & ~mask) == ~mask);
+}
+
+/**
+ * RFC 1122 §3.2.1.3 / RFC 1112 / RFC 6890: an address a host may have: not "this
+ * network" (0/8), loopback (127/8), multicast (224/4), reserved (240/4) or the limited
+ * broadcast. (The host's Stack.create applies the same rules with a reason.)
+ */
+export function isUnicastHost(a: u32): bool {
+  const top = a >>> 24;
+  return top != 0 && !isLoopback(a) && !isMulticast(a) && top < 240;
+}
+
 /** True for 224.0.0.0/4 (RFC 5771). */
 @inline
 export function isMulticast(a: u32): bool {

@@ -102,14 +102,13 @@ export function chunksInit(chunkCount: u32, chunkSize: u32): i32 {
 }
 
 /**
- * Free chunks that send queues may not take (an eighth of the pool, at least one when
+ * poolSendReserve: free chunks that send queues may not take (an eighth of the pool, at least one when
  * the pool has two or more): receiving always has room for some data. Without it two
  * echoing peers whose send queues took every chunk advertised window 0 to each other
  * for ever (their probes answered, so nobody timed out). Only send data is held back
  * (glue/tcp-env.ts sndAppend); received data may use every chunk.
  */
 let poolSendReserve: u32 = 0;
-export function chunksSendReserve(): u32 { return poolSendReserve; }
 /** Free chunks a send queue may still take (the free ones above the receive reserve). */
 export function chunksFreeForSend(): u32 {
   const f = poolCount - poolInUse;

@@ -11,6 +11,7 @@ import {
 import {
   STATE_CLOSED, STATE_LISTEN, STATE_SYN_SENT, STATE_SYN_RECEIVED, STATE_ESTABLISHED,
   STATE_FIN_WAIT_1, STATE_FIN_WAIT_2, STATE_CLOSE_WAIT, STATE_LAST_ACK, STATE_TIME_WAIT, isSynchronized, receiveClosed,
+  acceptsSend,
 } from "./state";
 import {
   envTcbAlloc, envTcbPtr, envTcbFree, envTableInsert, envTableRemove, envSndAppend, envRcvRead,
@@ -138,9 +139,7 @@ export function tcpSend(h: u32, src: usize, len: u32): i32 {
   const t = changetype<Tcb>(p);
   const s = t.state;
   if ((t.flags & TF_FIN_QUEUED) != 0) return -E_PIPE;
-  if (!(s == STATE_ESTABLISHED || s == STATE_CLOSE_WAIT || s == STATE_SYN_SENT || s == STATE_SYN_RECEIVED)) {
-    return -E_NOTCONN;
-  }
+  if (!acceptsSend(s)) return -E_NOTCONN;
   const n = envSndAppend(p, src, len);
   if (n < len) {
     t.flags |= TF_WANT_WRITABLE;

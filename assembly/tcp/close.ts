@@ -3,8 +3,8 @@
 
 import { FIFO_2MSL } from "../time/fifo";
 import {
-  Tcb, tcbCancelTimers, TCB_TIMER_RTX, TCB_TIMER_DELACK, TCB_TIMER_KEEP, TCB_TIMER_TW,
-  TF_DETACHED, TF_IN_SYNCACHE, TF_IN_ACCEPTQ, TF_PERSIST, TF_ERROR, TF_DELACK, TF_RTX_ON, TF_FW2_TIMEOUT,
+  Tcb, tcbCancelTimers, TCB_TIMER_TW,
+  TF_DETACHED, TF_IN_SYNCACHE, TF_IN_ACCEPTQ, TF_PERSIST, TF_ERROR, TF_DELACK,
 } from "./tcb";
 import { STATE_CLOSED, STATE_TIME_WAIT } from "./state";
 import { envTableRemove, envBufRelease, envTcbFree, envTcbPtr, envEvent } from "./env";
@@ -103,10 +103,16 @@ export function enterTimeWait(p: usize): void {
     return;
   }
   t.state = STATE_TIME_WAIT;
-  t.flags &= ~(TF_RTX_ON | TF_FW2_TIMEOUT);
-  timers.cancel(p + TCB_TIMER_RTX);
-  timers.cancel(p + TCB_TIMER_DELACK);
-  timers.cancel(p + TCB_TIMER_KEEP);
+  tcbCancelTimers(p); // only the TIME-WAIT timer runs in TIME-WAIT
   t.flags &= ~(TF_PERSIST | TF_DELACK);
+  armTimeWait(p);
+}
+
+/**
+ * (Re)starts the 2 MSL timer of a Tcb in TIME-WAIT (RFC 9293 §3.10.7.4: entering
+ * TIME-WAIT, and a retransmitted FIN restarts it), in the timer service's 2 MSL queue
+ * (constant delay timeWaitMs, time/fifo.ts).
+ */
+export function armTimeWait(p: usize): void {
   timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs);
 }

@@ -103,15 +103,19 @@ export function handshakeDone(t: Tcb): void {
 export const TCP_SYN_TIMEOUT_RTO_MS: u32 = 3000;
 
 /**
- * RFC 6298 §5.7: "If the timer expires awaiting the ACK of a SYN segment and the TCP
- * implementation is using an RTO less than 3 seconds, the RTO MUST be re-initialized
- * to 3 seconds when data transmission begins (i.e., after the three-way handshake
- * completes)." Applies to our SYN (active open) and our SYN,ACK (passive open) alike,
- * and only while no RTT sample exists (srtt 0). Called where the handshake completes,
- * before its retry count (timer expiries of the SYN) is cleared.
+ * Our SYN (active open) or SYN,ACK (passive open) is acknowledged: the retransmission
+ * timer stops (lazily: its node stays armed, snd.ts stopRtx) and its backoff and retry
+ * count are cleared. Before that, RFC 6298 §5.7: "If the timer expires awaiting the ACK
+ * of a SYN segment and the TCP implementation is using an RTO less than 3 seconds, the
+ * RTO MUST be re-initialized to 3 seconds when data transmission begins (i.e., after
+ * the three-way handshake completes)" — only while no RTT sample exists (srtt 0).
  */
-export function synRetransmittedRto(t: Tcb): void {
+export function synAcknowledged(p: usize): void {
+  const t = changetype<Tcb>(p);
+  stopRtx(p);
   if (t.retries > 0 && t.srtt == 0 && t.rto < TCP_SYN_TIMEOUT_RTO_MS) t.rto = TCP_SYN_TIMEOUT_RTO_MS;
+  t.backoff = 0;
+  t.retries = 0;
 }
 
 /**
@@ -141,10 +145,7 @@ export function synSentInput(p: usize, seg: TcpRepr, data: usize): void {
   t.sndWl2 = seg.ack;
   if (hasAck) {
     t.sndUna = seg.ack;
-    stopRtx(p); // lazily: the node stays armed (snd.ts)
-    synRetransmittedRto(t);
-    t.backoff = 0;
-    t.retries = 0;
+    synAcknowledged(p);
     t.state = STATE_ESTABLISHED;
     t.flags |= TF_ACK_NOW;
     handshakeDone(t);

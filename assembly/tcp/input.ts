@@ -1,12 +1,10 @@
 // Segment entry point: validate, demultiplex, and process in the order of
 // RFC 9293 §3.10.7 (sequence check, RST, SYN, ACK, URG, text, FIN).
 
-import { FIFO_2MSL } from "../time/fifo";
 import * as tcp from "../wire/tcp";
 import { TcpRepr, TCP_FLAG_SYN, TCP_FLAG_ACK, TCP_FLAG_RST, TCP_FLAG_FIN } from "../wire/tcp";
 import {
-  Tcb, TF_TS_OK, TF_ACK_NOW, TF_ACTIVE_OPEN, TF_FIN_SENT, TF_FIN_QUEUED, TF_DETACHED, TF_PERSIST, TCB_TIMER_RTX,
-  TCB_TIMER_TW,
+  Tcb, TF_TS_OK, TF_ACK_NOW, TF_ACTIVE_OPEN, TF_FIN_SENT, TF_FIN_QUEUED, TF_DETACHED, TF_PERSIST,
 } from "./tcb";
 import {
   STATE_CLOSED, STATE_LISTEN, STATE_SYN_SENT, STATE_SYN_RECEIVED, STATE_ESTABLISHED,
@@ -15,17 +13,17 @@ import {
 import { envLookup, envTcbPtr, envEvent } from "./env";
 import { sendAck, sendRstReply, sendChallengeAck } from "./output";
 import { listenInput, childEstablished } from "./listen";
-import { synSentInput, sendSyn, handshakeDone, synRetransmittedRto } from "./connect";
+import { synSentInput, sendSyn, handshakeDone, synAcknowledged } from "./connect";
 import { segmentAcceptable, processText } from "./rcv";
-import { ackReceived, tcpOutput, armKeepalive, stopRtx, armFinWait2 } from "./snd";
-import { tcbFinish, tcbFail, enterTimeWait } from "./close";
+import { ackReceived, tcpOutput, armKeepalive, armFinWait2 } from "./snd";
+import { tcbFinish, tcbFail, enterTimeWait, armTimeWait } from "./close";
 import { twInput, TW_IN_DONE, TW_IN_NEW_SYN } from "./timewait";
 import { isnHintClear } from "./isn";
 import { EV_CONNECTED, E_CONNREFUSED, E_CONNRESET } from "./codes";
-import { timers, nowMs } from "../time/clock";
+import { nowMs } from "../time/clock";
 import { seqLt, seqLe, seqGt, seqGe } from "../util/seq";
 import {
-  timeWaitMs, incSegsIn, incDropMalformed, incDropChecksum, incDropNoEndpoint, incDropUnacceptable,
+  incSegsIn, incDropMalformed, incDropChecksum, incDropNoEndpoint, incDropUnacceptable,
   incPawsDropped, incOptMalformed, incWsClamped, incRstIgnoredTimeWait,
 } from "./config";
 
@@ -136,7 +134,7 @@ export function segmentArrives(p: usize, seg: TcpRepr, data: usize): void {
       // RFC 9293 §3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. In TIME-WAIT a
       // retransmitted FIN also restarts the 2 MSL timeout.
       if (t.state == STATE_TIME_WAIT && (seg.flags & TCP_FLAG_FIN) != 0) {
-        timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs);
+        armTimeWait(p);
       }
       if (oowAckAllowed(t, seg)) sendAck(p);
     }
@@ -195,10 +193,7 @@ export function segmentArrives(p: usize, seg: TcpRepr, data: usize): void {
     t.sndWnd = <u32>seg.window << <u32>t.sndWndScale;
     t.sndWl1 = seg.seq;
     t.sndWl2 = seg.ack;
-    stopRtx(p); // lazily: the node stays armed (snd.ts)
-    synRetransmittedRto(t); // RFC 6298 §5.7
-    t.backoff = 0;
-    t.retries = 0;
+    synAcknowledged(p); // RTX stopped, RFC 6298 §5.7, backoff and retries cleared
     handshakeDone(t); // issue 8: server SYN RX → this ACK's RX stamp (or simultaneous open)
     armKeepalive(p);
     if ((t.flags & TF_ACTIVE_OPEN) != 0) envEvent(EV_CONNECTED, t.handle, 0, 0);

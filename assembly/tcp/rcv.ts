@@ -7,7 +7,7 @@
 //   (read by app) │ readable │ rcvNxt ── holes and out-of-order ranges ── │ rcvNxt+space
 //                 └ envRcvLen┘ offset 0 of envRcvWriteAt                    envRcvSpace
 
-import { FIFO_2MSL, FIFO_DELACK } from "../time/fifo";
+import { FIFO_DELACK } from "../time/fifo";
 import {
   Tcb, TCB_OOO_MAX, TF_ACK_NOW, TF_DELACK, TF_FIN_PENDING, TF_EOF_POSTED, TF_RCV_SHUT,
   TCB_TIMER_DELACK, oooStartAt, oooEndAt, setOooStart, setOooEnd,
@@ -21,9 +21,8 @@ import { envRcvWriteAt, envRcvCommit, envRcvLen, envRcvSpace, envEvent } from ".
 import { EV_READABLE, EV_PEER_CLOSED } from "./codes";
 import { seqLt, seqLe, seqGt, seqGe, seqInWindow, seqMax, seqMin } from "../util/seq";
 import { timers } from "../time/clock";
-import { delAckMs, timeWaitMs, incOooDropped } from "./config";
-import { TCB_TIMER_TW } from "./tcb";
-import { enterTimeWait } from "./close";
+import { delAckMs, incOooDropped } from "./config";
+import { enterTimeWait, armTimeWait } from "./close";
 
 /**
  * The receive window for the acceptability test: the larger of what we last
@@ -144,7 +143,7 @@ export function finReceived(p: usize): void {
   } else if (s == STATE_FIN_WAIT_2) {
     enterTimeWait(p);
   } else if (s == STATE_TIME_WAIT) {
-    timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs); // restart the 2 MSL timeout
+    armTimeWait(p); // restart the 2 MSL timeout
   }
 }
 
@@ -165,7 +164,7 @@ export function processText(p: usize, seg: TcpRepr, data: usize): void {
     // A retransmitted FIN gets an ACK (and in TIME-WAIT restarts the timer).
     if (fin && seq + n + 1 == t.rcvNxt) {
       t.flags |= TF_ACK_NOW;
-      if (st == STATE_TIME_WAIT) timers.scheduleFifo(FIFO_2MSL, p + TCB_TIMER_TW, <u64>timeWaitMs);
+      if (st == STATE_TIME_WAIT) armTimeWait(p);
     }
     return;
   }

@@ -25,6 +25,16 @@ export function isSynchronized(state: u8): bool {
   return state >= STATE_ESTABLISHED;
 }
 
+/**
+ * States in which SEND may queue data (RFC 9293 §3.10.2: before and after the
+ * handshake, and in CLOSE-WAIT), as long as no FIN is queued (the caller checks).
+ */
+@inline
+export function acceptsSend(state: u8): bool {
+  return state == STATE_ESTABLISHED || state == STATE_CLOSE_WAIT || state == STATE_SYN_SENT ||
+    state == STATE_SYN_RECEIVED;
+}
+
 /** States in which our FIN has been queued or sent (the send side is closed). */
 @inline
 export function sendClosed(state: u8): bool {

@@ -156,6 +156,6 @@ function onKeepalive(p: usize): void {
 /** TIME-WAIT over (IT-TCP-3) (an orphaned FIN-WAIT-2 times out on timer[0]: onRetransmit). */
 function onTimeWait(p: usize): void {
   const t = changetype<Tcb>(p);
-  if (t.state == STATE_TIME_WAIT || t.state == STATE_FIN_WAIT_2) tcbFinish(p);
+  if (t.state == STATE_TIME_WAIT) tcbFinish(p);
 }
 

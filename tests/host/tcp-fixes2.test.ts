@@ -12,87 +12,13 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { StackCore, type CoreEvent } from "../../host/stack-core.ts";
-import { type StackConfig } from "../../host/abi.ts";
-import { A_IP, F, u32, tcpFrame as frame, arpReplyFrame as arpReply, type SegSpec } from "../helpers/tcp-frames.ts";
+import { F, u32, Rig, type Seg } from "../helpers/tcp-rig.ts";
 import { coreSkipReason, duo, ADDR_B } from "./stack-kit.ts";
 
 const EV = { ACCEPTED: 1, CONNECTED: 2, READABLE: 3, WRITABLE: 4, PEER_CLOSED: 5, CLOSED: 6, ERROR: 7 } as const;
 const ST = { CLOSED: 0, LISTEN: 1, SYN_SENT: 2, SYN_RECEIVED: 3, ESTABLISHED: 4, FIN_WAIT_1: 5, FIN_WAIT_2: 6, CLOSE_WAIT: 7, CLOSING: 8, LAST_ACK: 9, TIME_WAIT: 10, GONE: 0xff } as const;
 const MSS1460 = [2, 4, 0x05, 0xb4];
 
-interface Seg { sport: number; dport: number; seq: number; ack: number; flags: number; len: number; data: Uint8Array }
-
-function parseTcp(f: Uint8Array): Seg | "arp-req" | null {
-  const v = new DataView(f.buffer, f.byteOffset, f.byteLength);
-  const type = v.getUint16(12);
-  if (type === 0x0806) return v.getUint16(20) === 1 && v.getUint32(38) === A_IP ? "arp-req" : null;
-  if (type !== 0x0800 || f[23] !== 6) return null;
-  const t = 14 + (f[14] & 15) * 4;
-  const total = v.getUint16(16);
-  const doff = (f[t + 12] >> 4) * 4;
-  const tcpLen = total - (t - 14);
-  return {
-    sport: v.getUint16(t), dport: v.getUint16(t + 2), seq: v.getUint32(t + 4), ack: v.getUint32(t + 8),
-    flags: f[t + 13], len: tcpLen - doff, data: f.slice(t + doff, t + tcpLen),
-  };
-}
-
-/** One real module; the test plays A (198.18.0.1) and answers B's ARP requests. */
-class Rig {
-  segs: Seg[] = [];
-  events: CoreEvent[] = [];
-  private pending: Uint8Array[] = [];
-  private constructor(readonly core: StackCore, public now: bigint) {}
-
-  static async make(cfg: StackConfig = {}): Promise<Rig> {
-    const core = await StackCore.create({
-      maxConnections: 64, maxListeners: 8, syncacheEntries: 64, maxTimeWait: 32, chunkCount: 512,
-      chunkSize: 2048, rxSlots: 64, txSlots: 128, slotSize: 2048, eventRingSize: 512, shards: 16,
-      timeWaitMs: 2000, secret: new Uint8Array(16).fill(0x5c),
-      ...cfg, mac: "02:00:00:00:00:0b", ipv4: "198.18.0.2/24",
-    }, 1_000_000n);
-    return new Rig(core, 1_000_000n);
-  }
-  seg(s: SegSpec): void { this.pending.push(frame(s)); this.pump(); }
-  pump(): void {
-    for (let round = 0; round < 10_000; round++) {
-      while (this.pending.length && this.core.rxFree() > 0) assert.ok(this.core.rxWrite(this.pending.shift()!, this.now));
-      const r = this.core.tick(this.now);
-      this.drain();
-      if (r !== 0 && this.pending.length === 0 && this.core.rx.used === 0) return;
-    }
-    assert.fail("stack never went idle");
-  }
-  drain(): void {
-    this.core.txDrain((f) => {
-      const p = parseTcp(f);
-      if (p === "arp-req") this.pending.push(arpReply());
-      else if (p) this.segs.push(p);
-    });
-    this.core.drainEvents((e) => { this.events.push(e); });
-  }
-  /** Moves virtual time by `ms`, running every timer on the way. */
-  advance(ms: number): void {
-    const end = this.now + BigInt(Math.round(ms * 1000));
-    for (let i = 0; i < 1_000_000; i++) {
-      const r = this.core.tick(this.now);
-      this.drain();
-      if (this.pending.length) { this.pump(); continue; }
-      if (r === 0) continue;
-      if (this.now >= end) return;
-      const step = r < 0 ? end - this.now : BigInt(Math.max(1, r)) * 1000n;
-      this.now = this.now + step > end ? end : this.now + step;
-    }
-    assert.fail("advance did not finish");
-  }
-  take(port?: number): Seg[] {
-    const s = this.segs; this.segs = [];
-    return port === undefined ? s : s.filter((x) => x.dport === port);
-  }
-  takeEvents(): CoreEvent[] { const e = this.events; this.events = []; return e; }
-  gauges(): Record<string, number> { return this.core.gauges(); }
-}
 
 let nextPort = 42000;
 const freshPort = (): number => ++nextPort;

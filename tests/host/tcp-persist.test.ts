@@ -12,87 +12,17 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { StackCore, type CoreEvent } from "../../host/stack-core.ts";
-import { ABI, ERRORS, type StackConfig } from "../../host/abi.ts";
-import { A_IP, F, u32, tcpFrame as buildTcpFrame, arpReplyFrame as arpReply, type SegSpec } from "../helpers/tcp-frames.ts";
+import { ERRORS, type StackConfig } from "../../host/abi.ts";
+import { F, u32, Rig, type Seg } from "../helpers/tcp-rig.ts";
 
 const EV = { ACCEPTED: 1, ERROR: 7 } as const;
 const ST = { CLOSED: 0, ESTABLISHED: 4, FIN_WAIT_1: 5 } as const;
 
-interface Seg { sport: number; dport: number; seq: number; ack: number; flags: number; win: number; len: number; data: Uint8Array }
-
-function parseTx(f: Uint8Array): { arpFor?: number; seg?: Seg } {
-  const v = new DataView(f.buffer, f.byteOffset, f.byteLength);
-  const type = v.getUint16(12);
-  if (type === 0x0806) return v.getUint16(20) === 1 ? { arpFor: v.getUint32(38) } : {};
-  if (type !== 0x0800 || f[23] !== 6) return {};
-  const ihl = (f[14] & 15) * 4;
-  const total = v.getUint16(16);
-  const t = 14 + ihl;
-  const doff = (f[t + 12] >> 4) * 4;
-  return {
-    seg: {
-      sport: v.getUint16(t), dport: v.getUint16(t + 2), seq: v.getUint32(t + 4), ack: v.getUint32(t + 8),
-      flags: f[t + 13], win: v.getUint16(t + 14), len: total - ihl - doff, data: f.slice(t + doff, 14 + total),
-    },
-  };
-}
-
-class Rig {
-  segs: Seg[] = [];
-  events: CoreEvent[] = [];
-  private pending: Uint8Array[] = [];
-  private constructor(readonly core: StackCore, public now: bigint) {}
-
-  static async make(cfg: StackConfig = {}): Promise<Rig> {
-    const core = await StackCore.create({
-      maxConnections: 16, maxListeners: 4, syncacheEntries: 16, maxTimeWait: 8, chunkCount: 256,
-      chunkSize: 2048, rxSlots: 64, txSlots: 128, slotSize: 2048, eventRingSize: 256, shards: 4,
-      timeWaitMs: 2000, secret: new Uint8Array(16).fill(0x5c),
-      ...cfg, mac: "02:00:00:00:00:0b", ipv4: "198.18.0.2/24",
-    }, 1_000_000n);
-    return new Rig(core, 1_000_000n);
-  }
-
-  seg(s: SegSpec): void { this.pending.push(buildTcpFrame(s)); this.pump(); }
-
-  pump(): void {
-    for (let round = 0; round < 10_000; round++) {
-      while (this.pending.length && this.core.rxFree() > 0) assert.ok(this.core.rxWrite(this.pending.shift()!, this.now));
-      const r = this.core.tick(this.now);
-      this.drain();
-      if (r !== 0 && this.pending.length === 0 && this.core.rx.used === 0) return;
-    }
-    assert.fail("stack never went idle");
-  }
-
-  drain(): void {
-    this.core.txDrain((f) => {
-      const p = parseTx(f);
-      if (p.arpFor === A_IP) this.pending.push(arpReply());
-      else if (p.seg) this.segs.push(p.seg);
-    });
-    this.core.drainEvents((e) => { this.events.push(e); });
-  }
-
-  /** Moves virtual time by `ms`, running every timer on the way. */
-  advance(ms: number): void {
-    const end = this.now + BigInt(Math.round(ms * 1000));
-    for (let i = 0; i < 1_000_000; i++) {
-      const r = this.core.tick(this.now);
-      this.drain();
-      if (this.pending.length) { this.pump(); continue; }
-      if (r === 0) continue;
-      if (this.now >= end) return;
-      const step = r < 0 ? end - this.now : BigInt(Math.max(1, r)) * 1000n;
-      this.now = this.now + step > end ? end : this.now + step;
-    }
-    assert.fail("advance did not finish");
-  }
-
-  take(): Seg[] { const s = this.segs; this.segs = []; return s; }
-  takeEvents(): CoreEvent[] { const e = this.events; this.events = []; return e; }
-}
+/** This file's module sizes (smaller than the rig's defaults). */
+const SIZES: StackConfig = {
+  maxConnections: 16, maxListeners: 4, syncacheEntries: 16, maxTimeWait: 8, chunkCount: 256,
+  eventRingSize: 256, shards: 4,
+};
 
 interface Conn { sport: number; h: number; seqA: number; ackA: number }
 
@@ -164,7 +94,7 @@ function receiveAll(r: Rig, c: Conn, total: number, win: number): number[] {
 }
 
 test("persist to a silent peer: ETIMEDOUT with a RST after maxRetries unanswered probes; close() then frees everything", async () => {
-  const r = await Rig.make({ maxRetries: 6 });
+  const r = await Rig.make({ ...SIZES, maxRetries: 6 });
   const l = r.core.listen(80, 0, 8);
   const c = handshake(r, l, 0);
   assert.equal(r.core.send(c.h, pattern(5000, 1)), 5000);
@@ -189,7 +119,7 @@ test("persist to a silent peer: ETIMEDOUT with a RST after maxRetries unanswered
 });
 
 test("persist, RFC 1122 §4.2.2.17: a peer answering every probe with a zero window keeps the connection for 3 hours (maxRetries 3); then every byte arrives", async () => {
-  const r = await Rig.make({ maxRetries: 3 });
+  const r = await Rig.make({ ...SIZES, maxRetries: 3 });
   const l = r.core.listen(80, 0, 8);
   const c = handshake(r, l, 0);
   const src = pattern(5000, 2);
@@ -209,7 +139,7 @@ test("persist, RFC 1122 §4.2.2.17: a peer answering every probe with a zero win
 
 for (const answer of [false, true]) {
   test(`orphan behind a zero window (close() with 8000 bytes queued), peer ${answer ? "answering every probe" : "silent"}: aborted after orphanRetries (8) probes, endpoint and chunks back`, async () => {
-    const r = await Rig.make();
+    const r = await Rig.make(SIZES);
     const l = r.core.listen(80, 0, 8);
     const c = handshake(r, l, 0);
     assert.equal(r.core.send(c.h, pattern(8000, 3)), 8000);
@@ -232,7 +162,7 @@ for (const answer of [false, true]) {
 }
 
 test("window shrunk to 0 with data in flight, the peer answers every segment with <ACK=SND.UNA, WIN=0>: no ETIMEDOUT in 60 min; then the window opens and the stream arrives intact", async () => {
-  const r = await Rig.make();
+  const r = await Rig.make(SIZES);
   const l = r.core.listen(80, 0, 8);
   const c = handshake(r, l, 3000);
   const src = pattern(20000, 5);
